@@ -1,0 +1,227 @@
+"""The training loop: trials → rule → optax → parameters, for many seeds at once.
+
+One compiled function trains every seed for a chunk of trials (``lax.scan`` over trials,
+``vmap`` over seeds); Python only loops over chunks, to show progress, check for divergence,
+record metrics and write checkpoints.
+
+Seeds and keys.  Seed ``s`` of a run with base seed ``seed`` derives its keys from
+``fold_in(key(seed), s)``: one for the initial parameters, one for the rule's fixed quantities
+(feedback matrices), one for data.  Trial ``i`` uses ``fold_in(data_key, i)``, so every rule
+trained with the same seed sees the same initial network and the same trials, and a run resumed
+from a checkpoint (taken at a chunk boundary) ends with exactly the numbers of an uninterrupted
+run.
+
+Update schedules.
+* per trial / batch (default): the gradient of a batch of ``batch_size`` trials is applied once;
+* online (``update_every=k``): the rule's gradient for each stretch of k steps is applied before
+  the next stretch; traces and network state carry on across the stretch boundary within the
+  trial (BPTT becomes truncated BPTT).  The trial length must be a multiple of k.
+
+After every update, ``model.constrain`` projects the parameters back onto the model's
+constraints (sparsity mask, Dale's law).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .errors import ConfigError, DivergenceError
+from .metrics import feedback_alignment, gradient_alignment, weight_norms
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+def make_optimizer(name: str = "sgd", lr: float = 1e-2, clip: float | None = None) -> optax.GradientTransformation:
+    """An optax optimiser by name; ``clip`` adds global-norm gradient clipping."""
+    if name not in OPTIMIZERS:
+        raise ConfigError.bad_value("optimizer", name, ", ".join(OPTIMIZERS))
+    if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+        raise ConfigError.bad_value("lr", lr, "a positive number")
+    opt = optax.sgd(lr) if name == "sgd" else optax.adam(lr)
+    if clip is not None:
+        opt = optax.chain(optax.clip_by_global_norm(clip), opt)
+    return opt
+
+
+def seed_keys(seed: int, n_seeds: int):
+    """Per-seed (params, rule, data) keys, each of shape (n_seeds,)."""
+    base = jax.random.key(seed)
+    keys = jax.vmap(lambda s: jax.random.split(jax.random.fold_in(base, s), 3))(jnp.arange(n_seeds))
+    return keys[:, 0], keys[:, 1], keys[:, 2]
+
+
+@dataclass
+class TrainState:
+    """Everything that changes during training, stacked over seeds (leading axis)."""
+
+    params: dict
+    opt_state: object
+    rule_state: dict
+    trial: int = 0  # trials done so far
+
+
+@dataclass
+class TrainResult:
+    state: TrainState
+    losses: np.ndarray  # (seeds, trials): loss of each trial before its update
+    records: list[dict] = field(default_factory=list)  # evaluation metrics per seed and chunk
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """Trains ``rule`` on ``task`` for several independent networks at once."""
+
+    model: object
+    task: object
+    rule: object
+    optimizer: optax.GradientTransformation
+    batch_size: int = 1
+    update_every: int | None = None
+    chunk: int = 100
+    grad_cosine: bool = False
+
+    def __post_init__(self):
+        for name in ("batch_size", "chunk"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and v > 0):
+                raise ConfigError.bad_value(name, v, "a positive integer")
+        if self.update_every is not None:
+            k = self.update_every
+            if not (isinstance(k, int) and k > 0 and self.task.n_steps % k == 0):
+                raise ConfigError.bad_value(
+                    "update_every", k, f"a positive divisor of the trial length {self.task.n_steps}"
+                )
+
+    # -- state ------------------------------------------------------------------------------
+    def init(self, seed: int, n_seeds: int) -> TrainState:
+        k_params, k_rule, _ = seed_keys(seed, n_seeds)
+        params = jax.vmap(self.model.init)(k_params)
+        params = jax.vmap(self.model.constrain)(params)
+        opt_state = jax.vmap(self.optimizer.init)(params)
+        rule_state = jax.vmap(self.rule.init)(params, k_rule)
+        return TrainState(params, opt_state, rule_state, 0)
+
+    # -- one seed ---------------------------------------------------------------------------
+    def _apply(self, params, opt_state, grads):
+        updates, opt_state = self.optimizer.update(grads, opt_state, params)
+        return self.model.constrain(optax.apply_updates(params, updates)), opt_state
+
+    def _train_trial(self, params, opt_state, rule_state, key):
+        k_sample, k_noise = jax.random.split(key)
+        trial = self.task.sample(k_sample, self.batch_size)
+        if self.update_every is None:
+            grads, metrics = self.rule.trial_grads(params, trial, k_noise, rule_state)
+            params, opt_state = self._apply(params, opt_state, grads)
+            return params, opt_state, metrics["loss"]
+
+        T, k = trial.n_steps, self.update_every
+        noise = self.model.sample_noise(k_noise, T, self.batch_size)
+        split = lambda a: None if a is None else a.reshape((T // k, k) + a.shape[1:])
+
+        def stretch(c, xs):
+            params, opt_state, carry = c
+            carry, grads, metrics = self.rule.segment(params, rule_state, carry, *xs, T)
+            params, opt_state = self._apply(params, opt_state, grads)
+            return (params, opt_state, carry), metrics["loss"]
+
+        carry = self.rule.init_carry(params, self.batch_size)
+        xs = (split(trial.inputs), split(trial.targets), split(trial.mask), split(noise))
+        (params, opt_state, _), losses = jax.lax.scan(stretch, (params, opt_state, carry), xs)
+        return params, opt_state, losses.sum()
+
+    def _chunk_one_seed(self, params, opt_state, rule_state, data_key, trial_ids):
+        def body(c, i):
+            params, opt_state = c
+            params, opt_state, loss = self._train_trial(params, opt_state, rule_state, jax.random.fold_in(data_key, i))
+            return (params, opt_state), loss
+
+        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), trial_ids)
+        return params, opt_state, losses
+
+    def _evaluate_one_seed(self, params, rule_state, data_key, trial_index):
+        metrics = {"alignment": feedback_alignment(params, rule_state), **weight_norms(params)}
+        if self.grad_cosine:
+            from .rules.bptt import BPTT
+
+            key = jax.random.fold_in(jax.random.fold_in(data_key, trial_index), 1)
+            k_sample, k_noise = jax.random.split(key)
+            trial = self.task.sample(k_sample, self.batch_size)
+            estimate, _ = self.rule.trial_grads(params, trial, k_noise, rule_state)
+            exact, _ = BPTT(self.model).trial_grads(params, trial, k_noise, rule_state)
+            metrics["grad_cosine"] = gradient_alignment(estimate, exact)
+        return metrics
+
+    # -- the loop ---------------------------------------------------------------------------
+    def fit(
+        self,
+        trials: int,
+        seed: int = 0,
+        n_seeds: int = 1,
+        state: TrainState | None = None,
+        progress: Callable[[int], None] | None = None,
+        on_chunk: Callable[[TrainState, np.ndarray, list], None] | None = None,
+        losses: np.ndarray | None = None,
+        records: list[dict] | None = None,
+    ) -> TrainResult:
+        """Train until ``trials`` trials are done (continuing ``state`` if given).
+
+        ``progress(n)`` is called with the number of trials just done; ``on_chunk(state,
+        losses, records)`` after every finite chunk (checkpointing hooks here).  A NaN or inf raises
+        :class:`DivergenceError`, with the state of the last finite chunk left untouched.
+        """
+        import time
+
+        if not (isinstance(trials, int) and trials > 0):
+            raise ConfigError.bad_value("trials", trials, "a positive integer")
+        if state is None:
+            state = self.init(seed, n_seeds)
+        _, _, data_keys = seed_keys(seed, n_seeds)
+        chunk_fn = jax.jit(jax.vmap(self._chunk_one_seed, in_axes=(0, 0, 0, 0, None)))
+        eval_fn = jax.jit(jax.vmap(self._evaluate_one_seed, in_axes=(0, 0, 0, None)))
+        all_losses = np.zeros((n_seeds, trials), dtype=np.float64)
+        if losses is not None:
+            all_losses[:, : state.trial] = losses[:, : state.trial]
+        records = list(records or [])
+        t0 = time.perf_counter()
+        while state.trial < trials:
+            n = min(self.chunk, trials - state.trial)
+            ids = jnp.arange(state.trial, state.trial + n)
+            params, opt_state, chunk_losses = chunk_fn(state.params, state.opt_state, state.rule_state, data_keys, ids)
+            chunk_losses = np.asarray(chunk_losses, dtype=np.float64)
+            finite = np.isfinite(chunk_losses) & np.all(
+                [np.isfinite(np.asarray(v)).reshape(n_seeds, -1).all(1) for v in jax.tree_util.tree_leaves(params)],
+                axis=0,
+            )[:, None]
+            if not finite.all():
+                seed_bad = int(np.argwhere(~finite.all(1))[0, 0])
+                bad = np.where(~np.isfinite(chunk_losses[seed_bad]))[0]
+                step = state.trial + (int(bad[0]) if bad.size else n - 1)
+                prior = np.concatenate([all_losses[seed_bad, : state.trial], chunk_losses[seed_bad]])[: step]
+                last = prior[np.isfinite(prior)]
+                last_txt = f"{last[-1]:.6g}" if last.size else "none"
+                raise DivergenceError(
+                    f"rule {self.rule.name} diverged (NaN/inf) for seed {seed_bad} (base seed {seed}) "
+                    f"at trial {step}; last finite loss {last_txt}; "
+                    "lower the learning rate or enable clipping"
+                )
+            all_losses[:, state.trial : state.trial + n] = chunk_losses
+            state = TrainState(params, opt_state, state.rule_state, state.trial + n)
+            metrics = jax.device_get(eval_fn(state.params, state.rule_state, data_keys, state.trial))
+            for s in range(n_seeds):
+                row = {"seed": s, "trial": state.trial, "loss": float(chunk_losses[s].mean())}
+                row.update({k: float(v[s]) for k, v in metrics.items()})
+                records.append(row)
+            if on_chunk is not None:
+                on_chunk(state, all_losses[:, : state.trial], records)
+            if progress is not None:
+                progress(n)
+        return TrainResult(state, all_losses, records, time.perf_counter() - t0)
