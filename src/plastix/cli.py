@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 
 from .errors import PlastixError
@@ -68,13 +67,16 @@ def compare_command(
     out: Optional[Path] = typer.Option(None, help="Output folder. Default: runs/<timestamp>-<task>."),
     config: Optional[Path] = typer.Option(None, help="TOML file with settings (flags override it)."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a setting: key=value (repeatable)."),
+    resume: bool = typer.Option(False, "--resume", help="Finish the interrupted run in --out from its checkpoints."),
 ) -> None:
     """Train several rules on the same trials and compare their learning curves."""
     from .compare import run_compare_cli
 
+    if resume and any(v is not None for v in (task, rules, trials, seeds, n_rec, lr, model, config)) or (resume and set_):
+        _fail("--resume: takes only --out (the settings come from the run's config.toml)")
     run_compare_cli(
         task=task, rules=rules, trials=trials, seeds=seeds, n_rec=n_rec, lr=lr, model=model,
-        out=out, config=config, overrides=set_ or [],
+        out=out, config=config, overrides=set_ or [], resume=resume,
     )
 
 
@@ -124,17 +126,40 @@ def bench_command(
     run_bench_cli(suite=suite, quick=quick, out=out)
 
 
+def _click_exceptions():
+    """Click's exception classes, from typer's bundled copy and from click itself where present."""
+    modules = []
+    try:
+        from typer._click import exceptions as bundled
+
+        modules.append(bundled)
+    except ImportError:
+        pass
+    try:
+        import click.exceptions as upstream
+
+        modules.append(upstream)
+    except ImportError:
+        pass
+    pick = lambda name: tuple(getattr(m, name) for m in modules if hasattr(m, name))
+    return pick("NoArgsIsHelpError"), pick("ClickException"), pick("Abort")
+
+
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
+    no_args, click_error, abort = _click_exceptions()
     try:
         rv = app(standalone_mode=False)
     except PlastixError as exc:
-        _fail(str(exc))
-    except click.exceptions.UsageError as exc:
-        _fail(exc.format_message())
-    except click.exceptions.ClickException as exc:
-        _fail(exc.format_message(), exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        from .errors import DivergenceError
+
+        _fail(str(exc), 1 if isinstance(exc, DivergenceError) else 2)
+    except no_args as exc:
+        print(exc.format_message() if hasattr(exc, "format_message") else exc, file=sys.stderr)
+        raise SystemExit(2)
+    except click_error as exc:
+        _fail(exc.format_message().replace("\n", " "), getattr(exc, "exit_code", 2) or 2)
+    except abort + (KeyboardInterrupt,):
         print("plastix: interrupted", file=sys.stderr)
         raise SystemExit(130)
     raise SystemExit(rv if isinstance(rv, int) else 0)

@@ -4,9 +4,11 @@ A rule estimates the gradient of the masked trial loss (Murray 2019, Eq. 2)
 
     L = 1/(2T) Σ_t Σ_k m_k(t) (y*_k(t) − y_k(t))²          (mean over the batch)
 
-with respect to the model parameters, with the sign of ∂L/∂θ, so that an optax optimiser turns
+(or, with ``loss="xent"``, the masked softmax cross-entropy
+L = −1/T Σ_t m(t) Σ_k y*_k(t) log softmax(y(t))_k, for one-hot targets) with respect to the model parameters, with the sign of ∂L/∂θ, so that an optax optimiser turns
 it into an update.  ε(t) = m(t)·(y*(t) − y(t)) is the masked output error (target minus output,
-as in the paper).
+as in the paper); for cross-entropy ε(t) = m(t)·(y*(t) − softmax(y(t))).  In both cases
+∂L/∂y(t) = −ε(t)/T, so every rule below works unchanged with either loss.
 
 Like an optax transformation, a rule is a set of pure functions over explicit state:
 
@@ -36,9 +38,26 @@ from ..tasks.base import Trial
 DEFAULT_FEEDBACK_KEY = 0  # rule_state drawn from this key when trial_grads is called without one
 
 
-def output_error(y, targets_t, mask_t):
-    """ε(t) = m(t)·(y*(t) − y(t))."""
+LOSSES = ("mse", "xent")
+
+
+def output_error(y, targets_t, mask_t, loss: str = "mse"):
+    """ε(t) = m(t)·(y*(t) − y(t)), or m(t)·(y*(t) − softmax(y(t))) for cross-entropy.
+
+    For cross-entropy the targets are one-hot (or probabilities) and the mask must take the same
+    value for every output at a given step (it masks whole time steps).
+    """
+    if loss == "xent":
+        return mask_t * (targets_t - jax.nn.softmax(y, axis=-1))
     return mask_t * (targets_t - y)
+
+
+def loss_value(y, targets, mask, n_total: int, loss: str = "mse"):
+    """This stretch's share of L (sum over time and outputs, / T, mean over the batch)."""
+    batch = y.shape[-2]
+    if loss == "xent":
+        return -jnp.sum(mask * targets * jax.nn.log_softmax(y, axis=-1)) / (n_total * batch)
+    return 0.5 * jnp.sum((mask * (targets - y)) ** 2) / (n_total * batch)
 
 
 def readout_grads(params: dict, err, h, n_total: int) -> dict:
@@ -48,10 +67,6 @@ def readout_grads(params: dict, err, h, n_total: int) -> dict:
     if "b_out" in params:
         grads["b_out"] = -err.sum(0) / (n_total * batch)
     return grads
-
-
-def step_loss(err, n_total: int):
-    return 0.5 * jnp.sum(err**2) / (n_total * err.shape[0])
 
 
 def zeros_like_params(params: dict) -> dict:
@@ -64,9 +79,12 @@ class SequenceRule:
 
     model: object
     trainable: tuple[str, ...] | None = None  # None: every parameter
+    loss: str = "mse"
     name: str = field(default="rule", init=False)
 
     def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise ConfigError.bad_value("loss", self.loss, ", ".join(LOSSES))
         if self.trainable is not None:
             probe = self.model.init(jax.random.key(0))
             for k in self.trainable:
@@ -170,10 +188,10 @@ class TraceRule(SequenceRule):
             x_t, target_t, mask_t, noise_t = xs
             h, aux = self.model.step(eff, state["h"], x_t, noise_t)
             traces = self.update_traces(eff, state["traces"], aux, state["x_prev"])
-            err = output_error(aux.y, target_t, mask_t)
+            err = output_error(aux.y, target_t, mask_t, self.loss)
             step_grads = {**self.trace_grads(eff, traces, err @ fb.T, n_total), **readout_grads(eff, err, h, n_total)}
             grads = jax.tree_util.tree_map(lambda a, b: a + b, grads, step_grads)
-            return ({"h": h, "x_prev": x_t, "traces": traces}, grads, loss + step_loss(err, n_total)), None
+            return ({"h": h, "x_prev": x_t, "traces": traces}, grads, loss + loss_value(aux.y, target_t, mask_t, n_total, self.loss)), None
 
         # Accumulate only what this rule estimates; the rest of the gradient is zero.
         estimated = set(carry["traces"]) | {"w_out"} | ({"b_out"} & set(params))

@@ -13,17 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jax
-import jax.numpy as jnp
-
-from .base import SequenceRule, output_error
+from .base import SequenceRule, loss_value
 
 
-def trial_loss(model, params, h_init, inputs, targets, mask, noise, n_total):
+def trial_loss(model, params, h_init, inputs, targets, mask, noise, n_total, loss="mse"):
     """Masked loss of a stretch of trial (divided by the full length ``n_total``) and final state."""
     h_final, aux = model.run(params, inputs, h_init=h_init, noise=noise)
-    err = output_error(aux.y, targets, mask)
-    loss = 0.5 * jnp.sum(err**2) / (n_total * inputs.shape[1])
-    return loss, h_final
+    return loss_value(aux.y, targets, mask, n_total, loss), h_final
 
 
 @dataclass(frozen=True)
@@ -33,6 +29,6 @@ class BPTT(SequenceRule):
     def segment(self, params, rule_state, carry, inputs, targets, mask, noise, n_total):
         h_init = jax.lax.stop_gradient(carry["h"])
         (loss, h_final), grads = jax.value_and_grad(
-            lambda p: trial_loss(self.model, p, h_init, inputs, targets, mask, noise, n_total), has_aux=True
+            lambda p: trial_loss(self.model, p, h_init, inputs, targets, mask, noise, n_total, self.loss), has_aux=True
         )(params)
         return {"h": h_final}, self.restrict(grads), {"loss": loss}
