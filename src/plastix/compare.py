@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
 
 from . import config as cfg
 from .errors import ConfigError
-from .runs import check_writable, load_pytree, make_run_dir, save_figure, save_pytree
+from .runs import check_writable, load_pytree, make_run_dir, save_arrays, save_figure, save_pytree
 from .runs import write_json, write_jsonl, write_text
 
 # Murray 2019, Fig. 2 (spec §2.1): best learning rate per trial length T on the periodic task.
@@ -201,7 +201,7 @@ def run_compare(setup: Setup, run_dir: Path, progress: bool = True, on_chunk=Non
     }
     rows = [{"rule": name, **row} for name, r in results.items() for row in r["records"]]
     write_jsonl(run_dir / "metrics.jsonl", rows)
-    _save_npz(run_dir / "curves.npz", {name: r["losses"] for name, r in results.items()})
+    save_arrays(run_dir / "curves.npz", {name: r["losses"] for name, r in results.items()})
     for name, r in results.items():
         save_pytree(run_dir / f"params_{name}.npz", r["params"], {"rule": name, "seeds": conf.seeds})
     save_figure(learning_curve_figure({n: r["losses"] for n, r in results.items()}, conf), run_dir / "learning_curves.png")
@@ -209,27 +209,18 @@ def run_compare(setup: Setup, run_dir: Path, progress: bool = True, on_chunk=Non
     return summary
 
 
-def _save_npz(path: Path, arrays: dict) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
 def _train_rule(trainer, name, conf, ckpt_dir, advance, on_chunk=None) -> dict:
-    """Train one rule, resuming from (and writing) ``checkpoints/<rule>.npz``."""
+    """Train one rule, resuming from (and writing) ``checkpoints/<rule>.npz`` after every chunk."""
     import jax
 
     ckpt = ckpt_dir / f"{name}.npz"
     state = trainer.init(conf.seed, conf.seeds)
     losses, records, seconds_before = None, [], 0.0
     if ckpt.exists():
-        like = {"params": state.params, "opt_state": state.opt_state, "rule_state": state.rule_state}
+        like = {"params": state.params, "opt_state": state.opt_state, "rule_state": state.rule_state,
+                "losses": np.zeros(0)}
         tree, meta = load_pytree(ckpt, like)
-        losses = np.load(ckpt_dir / f"{name}_losses.npy")
+        losses = tree["losses"]
         from .training import TrainState
 
         state = TrainState(tree["params"], tree["opt_state"], tree["rule_state"], int(meta["trial"]))
@@ -239,9 +230,9 @@ def _train_rule(trainer, name, conf, ckpt_dir, advance, on_chunk=None) -> dict:
     t0 = time.perf_counter()
 
     def checkpoint(st, losses_so_far, recs):
-        np.save(ckpt_dir / f"{name}_losses.npy", losses_so_far)
         meta = {"trial": st.trial, "records": recs, "seconds": seconds_before + time.perf_counter() - t0}
-        save_pytree(ckpt, {"params": st.params, "opt_state": st.opt_state, "rule_state": st.rule_state}, meta)
+        tree = {"params": st.params, "opt_state": st.opt_state, "rule_state": st.rule_state, "losses": losses_so_far}
+        save_pytree(ckpt, tree, meta)  # one atomic file: state and every loss so far
         if on_chunk is not None:
             on_chunk(name, st)
 

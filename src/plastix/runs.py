@@ -128,6 +128,21 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
     return path
 
 
+def save_arrays(path: str | os.PathLike, arrays: dict) -> Path:
+    """Save named arrays as one ``.npz`` atomically (readable with plain ``numpy.load``)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def save_pytree(path: str | os.PathLike, tree: Any, meta: dict | None = None) -> Path:
     """Save a pytree of arrays as ``.npz`` (keys are the tree paths) with a JSON ``__meta__`` entry."""
     import jax
@@ -136,16 +151,7 @@ def save_pytree(path: str | os.PathLike, tree: Any, meta: dict | None = None) ->
     leaves, treedef = jax.tree_util.tree_flatten_with_path(tree)
     arrays = {jax.tree_util.keystr(p): np.asarray(leaf) for p, leaf in leaves}
     arrays["__meta__"] = np.asarray(json.dumps(to_jsonable(meta or {})))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
-    os.close(fd)
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_arrays(path, arrays)
 
 
 def load_pytree(path: str | os.PathLike, like: Any) -> tuple[Any, dict]:
