@@ -157,3 +157,23 @@ def test_summary_schema(tmp_path):
         assert r["final_loss"]["q25"] <= r["final_loss"]["median"] <= r["final_loss"]["q75"]
     for name in ("summary.json", "metrics.jsonl", "learning_curves.png", "config.toml", "curves.npz"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_divergence_in_compare_keeps_last_good_checkpoint(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from plastix import cli
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(sys, "argv", ["plastix", "compare", "--out", str(out), "--rules", "bptt", "--trials", "400",
+                                      "--seeds", "2", "--n-rec", "10", "--lr", "30", "--set", "chunk=5",
+                                      "--set", "task_options.period=50"])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    err = capsys.readouterr().err
+    assert info.value.code == 1
+    assert len(err.strip().splitlines()) == 1 and "bptt" in err and "last finite loss" in err
+    assert (out / "checkpoints" / "bptt.npz").exists()
+    assert not (out / "summary.json").exists()
+    with np.load(out / "checkpoints" / "bptt.npz") as data:
+        assert all(np.isfinite(data[k]).all() for k in data.files if k != "__meta__")
