@@ -126,6 +126,43 @@ def bench_command(
     run_bench_cli(suite=suite, quick=quick, out=out)
 
 
+# --------------------------------------------------------------------------------------------
+# plastix sweep
+# --------------------------------------------------------------------------------------------
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Optional[Path] = typer.Argument(
+        None, metavar="SWEEP.toml", help="Compare settings plus a [sweep] table (see docs/sweeps.md)."
+    ),
+    out: Optional[Path] = typer.Option(None, help="Sweep folder. Default: runs/<timestamp>-sweep-<file name>."),
+    resume: bool = typer.Option(False, "--resume", help="Finish the interrupted sweep in --out, skipping finished configurations."),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help="With --resume: run failed configurations again."),
+    backend: str = typer.Option("auto", help="ray, processes, serial, or auto (Ray if installed, else local processes)."),
+    address: Optional[str] = typer.Option(None, help="Ray cluster to join (auto, HOST:PORT, ray://HOST:10001). Default: local."),
+    workers: Optional[int] = typer.Option(None, help="Local workers (Ray CPUs or processes). Default: number of CPUs."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the configurations and stop."),
+) -> None:
+    """Run `plastix compare` over a grid or random sample of settings, on Ray or local processes."""
+    from .sweep import sweep_cli
+
+    if retry_failed and not resume:
+        _fail("--retry-failed: got True; accepted: only together with --resume")
+    sweep_cli(sweep_file, out, resume, retry_failed, backend, address, workers, dry_run)
+
+
+# --------------------------------------------------------------------------------------------
+# plastix report
+# --------------------------------------------------------------------------------------------
+@app.command("report")
+def report_command(
+    run_dir: Path = typer.Argument(..., metavar="RUN_DIR", help="Folder of a plastix compare run (or of a sweep)."),
+) -> None:
+    """Render a finished run's figure, table and report.md again from its files."""
+    from .report import report_cli
+
+    report_cli(run_dir)
+
+
 def _click_exceptions():
     """Click's exception classes, from typer's bundled copy and from click itself where present."""
     modules = []
@@ -143,6 +180,100 @@ def _click_exceptions():
         pass
     pick = lambda name: tuple(getattr(m, name) for m in modules if hasattr(m, name))
     return pick("NoArgsIsHelpError"), pick("ClickException"), pick("Abort")
+
+
+# --------------------------------------------------------------------------------------------
+# plastix fit
+# --------------------------------------------------------------------------------------------
+@app.command("fit")
+def fit_command(
+    model: str = typer.Argument(..., help="rw, kf, vkf, vkf-binary, pf, pf-volatility-only, pf-stochasticity-only; comma-separated to compare by BIC."),
+    data: Path = typer.Argument(..., help="CSV, one row per trial: subject, outcome, response[, cue] (see docs/volatility.md)."),
+    response: str = typer.Option("gaussian", help="Response model: gaussian (predictions) or choice (chosen option index)."),
+    method: str = typer.Option("map", help="map (Gaussian prior on unconstrained parameters) or ml."),
+    out: Optional[Path] = typer.Option(None, help="Output folder. Default: runs/<timestamp>-fit."),
+    starts: int = typer.Option(4, help="Optimiser starts per subject."),
+    steps: int = typer.Option(400, help="Adam steps per start."),
+    seed: int = typer.Option(0, help="Seed for starting points and particle filters."),
+    initial_mean: float = typer.Option(0.0, "--initial-mean", help="Prior mean m0 of every model (logit scale for vkf-binary)."),
+    particles: int = typer.Option(100, help="Particles for the pf models."),
+    prior_variance: float = typer.Option(6.25, "--prior-variance", help="MAP prior variance on unconstrained parameters."),
+) -> None:
+    """Fit learning models to behavioural data (per-subject parameters, BIC comparison)."""
+    from .volatility.command import run_fit_cli
+
+    run_fit_cli(model=model, data=data, response=response, method=method, out=out, starts=starts, steps=steps,
+                seed=seed, initial_mean=initial_mean, particles=particles, prior_variance=prior_variance)
+
+
+# --------------------------------------------------------------------------------------------
+# plastix features
+# --------------------------------------------------------------------------------------------
+@app.command("features")
+def features_command(
+    folder: Path = typer.Argument(..., help="Image folder: one sub-folder of PNG/JPEG images per class."),
+    out: Path = typer.Option(Path("features.npz"), help="Output .npz file."),
+    image_size: int = typer.Option(128, "--image-size", help="Resize images to this size (square); 0 keeps their size."),
+    prototypes: Optional[Path] = typer.Option(None, help="S2 prototypes .npz (e.g. an earlier features file); default: sample from FOLDER."),
+    orientation_order: Optional[str] = typer.Option(None, "--orientation-order", help="Angles of the prototype file's channels, e.g. 90,135,0,45 (files without a plastix header)."),
+    n_prototypes: int = typer.Option(100, "--n-prototypes", help="Prototypes per patch size when sampling."),
+    seed: int = typer.Option(0, help="Seed for sampling prototypes."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Images per compiled batch."),
+) -> None:
+    """Write the HMAX C2 features of a folder of images (one sub-folder per class) to a .npz file."""
+    from rich.progress import Progress
+
+    from .perception.folder_features import write_folder_features
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("C2 features", total=None)
+        meta = write_folder_features(
+            folder, out, image_size=image_size, prototypes_file=prototypes, orientation_order=orientation_order,
+            prototypes_per_size=n_prototypes, seed=seed, batch_size=batch_size,
+            progress=lambda n: bar.update(task, advance=n),
+        )
+    n_features = len(meta["prototype_sizes"]) * meta["prototypes_per_size"]
+    skipped = f"; {len(meta['skipped'])} non-image files skipped" if meta["skipped"] else ""
+    print(f"features: {len(meta['paths'])} images, {len(meta['class_names'])} classes, {n_features} C2 features -> {out}{skipped}")
+
+
+# --------------------------------------------------------------------------------------------
+# plastix logic
+# --------------------------------------------------------------------------------------------
+@app.command("logic")
+def logic_command(
+    program: Path = typer.Argument(..., help="Program file: Horn clauses 'C :- A, B.', facts 'A.', goals ':- C.'."),
+    starts: int = typer.Option(100, help="Random initial states to relax from."),
+    method: str = typer.Option("mcp", help="Relaxation: mcp (asynchronous McCulloch-Pitts), sync, boltzmann, tanh."),
+    seed: int = typer.Option(0, help="Random seed."),
+    weights: bool = typer.Option(False, "--weights", help="Also print the Wan Abdullah weights."),
+) -> None:
+    """Compile a logic program into a Hopfield network (Wan Abdullah), relax it, report the measures."""
+    from .errors import ConfigError, check_choice, check_positive
+
+    check_positive("--starts", starts, integer=True)
+    try:
+        text = Path(program).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError.bad_value("program", str(program), f"a readable UTF-8 text file ({exc.__class__.__name__})") from None
+    import jax
+
+    from .energy import logic
+
+    check_choice("--method", method, logic.METHODS)
+    prog = logic.parse_program(text)
+    net = logic.wan_abdullah(prog)
+    m = logic.evaluate(net, jax.random.key(seed), n_starts=starts, method=method)
+    print(f"{program}: {prog.n_atoms} atoms, {len(prog.clauses)} clauses, order {net.order}, "
+          f"H_min = {net.h_min:g}, satisfiable: {prog.satisfiable}")
+    if weights:
+        for M, J in sorted(net.weights.items(), key=lambda kv: (len(kv[0]), kv[0])):
+            print(f"  J[{','.join(prog.atoms[i] for i in M)}] = {J:g}")
+    print(f"global-minima ratio {m['global_minima_ratio']:.3f} over {m['n_runs']} runs ({method}); "
+          f"Hamming to nearest model {m['hamming_nearest_model']:.3f}"
+          f"{'' if m['hamming_exact'] else ' (upper bound)'}; violated clauses {m['violations_mean']:.3f}; "
+          f"CPU {1e3 * m['train_cpu_seconds']:.2f} ms (weights) + "
+          f"{1e3 * m['retrieval_cpu_seconds']:.2f} ms (relaxation)")
 
 
 def main() -> None:
