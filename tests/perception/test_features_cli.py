@@ -63,16 +63,19 @@ def test_parse_angles():
 
 
 def test_folder_features_and_file_roundtrip(folder, tmp_path):
-    from plastix.runs import save_pytree
+    import json
+
+    from plastix.runs import save_arrays
 
     config = small_config()
     arrays, meta = folder_features(folder, image_size=32, prototypes_per_size=3, config=config, batch_size=4)
     assert arrays["c2"].shape == (4, 2, 3)
     assert list(arrays["labels"]) == [0, 0, 1, 1] and meta["class_names"] == ["bar", "circle"]
-    save_pytree(tmp_path / "f.npz", arrays, meta)
+    save_arrays(tmp_path / "f.npz", dict(arrays, __meta__=np.asarray(json.dumps(meta))))
     back, meta_back = load_features(tmp_path / "f.npz")
     np.testing.assert_array_equal(back["c2"], arrays["c2"])
-    assert sorted(back["prototypes"]) == ["n2", "n4"] and meta_back["orientations_deg"] == [0.0, 45.0, 90.0, 135.0]
+    assert {"prototypes_n2", "prototypes_n4", "source_bands_n2"} <= set(back)
+    assert meta_back["orientations_deg"] == [0.0, 45.0, 90.0, 135.0]
     # the prototypes in the file can be reused: same features again
     from plastix.perception import load_prototypes
 
@@ -86,5 +89,7 @@ def test_cli_end_to_end(monkeypatch, capsys, tmp_path, folder):
     code, err = run_cli(monkeypatch, capsys, "features", str(folder), "--out", str(tmp_path / "f.npz"),
                         "--image-size", "64", "--n-prototypes", "4")
     assert code == 0, err
+    with np.load(tmp_path / "f.npz") as plain:  # readable without plastix
+        assert plain["c2"].shape == (4, 4, 4) and plain["prototypes_n16"].shape == (4, 4, 16, 16)
     arrays, meta = load_features(tmp_path / "f.npz")
-    assert arrays["c2"].shape == (4, 4, 4) and meta["image_shape"] == [64, 64]
+    assert meta["image_shape"] == [64, 64] and meta["class_names"] == ["bar", "circle"]

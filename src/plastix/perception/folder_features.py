@@ -1,17 +1,17 @@
 """C2 features of a folder of images, written to ``.npz`` (``plastix features``).
 
-The file is written by :func:`plastix.runs.save_pytree`, so its arrays are keyed by pytree path:
+The file (written atomically by :func:`plastix.runs.save_arrays`, readable with ``numpy.load``):
 
-    ['c2']                  (N, n_patch_sizes, P) float32 — C2 per image, patch size, prototype
-    ['labels']              (N,) int32 — class index (sub-folder, in sorted order)
-    ['prototypes']['n4'] …  (P, O, n, n) float32 — the S2 prototypes used, one array per size
-    ['source_bands']['n4'] … (P,) int32 — C1 band each sampled prototype came from (−1: loaded)
-    __meta__                JSON: class names, image paths, the HMAX config, image size, seed,
-                            prototype orientation order, skipped files
+    c2                  (N, n_patch_sizes, P) float32 — C2 per image, patch size, prototype
+    labels              (N,) int32 — class index (sub-folder, in sorted order)
+    prototypes_n4, …    (P, O, n, n) float32 — the S2 prototypes used, one array per size
+    source_bands_n4, …  (P,) int32 — C1 band each sampled prototype came from (−1: loaded)
+    __meta__            JSON string: class names, image paths, the HMAX config, image shape,
+                        seed, prototype orientation order, skipped files
 
-:func:`load_features` reads it back with plain keys.  The prototypes in the file can be reused
-(``--prototypes FILE``) so that a training folder and a test folder are described by the same
-features.
+:func:`load_features` returns the arrays and the parsed header.  The prototypes in the file can
+be reused (``--prototypes FILE``) so that a training folder and a test folder are described by
+the same features.
 """
 
 from __future__ import annotations
@@ -58,13 +58,12 @@ def folder_features(
         check_positive("prototypes per size", prototypes_per_size, integer=True)
         prototypes = prototypes_from_images(data.images, config, prototypes_per_size, jax.random.key(seed), batch_size)
     c2 = c2_features(data.images, config, prototypes, batch_size=batch_size, progress=progress)
-    bands = prototypes.source_bands or tuple(np.full(prototypes.count, -1, np.int32) for _ in prototypes.sizes)
-    arrays = {
-        "c2": c2.astype(np.float32),
-        "labels": data.labels,
-        "prototypes": {f"n{n}": p for n, p in zip(prototypes.sizes, prototypes.patches)},
-        "source_bands": {f"n{n}": b for n, b in zip(prototypes.sizes, bands)},
-    }
+    if prototypes.source_bands is None:
+        prototypes = Prototypes(
+            prototypes.patches, prototypes.orientations_deg,
+            tuple(np.full(prototypes.count, -1, np.int32) for _ in prototypes.sizes),
+        )
+    arrays = dict(c2=c2.astype(np.float32), labels=data.labels, **prototypes.as_arrays())
     meta = dict(
         class_names=list(data.class_names), paths=list(data.paths), skipped=list(data.skipped),
         image_shape=list(data.images.shape[1:]), config=config.model_dump(), seed=seed,
@@ -86,7 +85,7 @@ def write_folder_features(
     progress=None,
 ) -> dict:
     """Validate everything, compute, then write ``out`` (atomically).  Returns the meta dict."""
-    from ..runs import check_writable, save_pytree
+    from ..runs import check_writable, save_arrays, to_jsonable
 
     out = Path(out)
     if out.suffix != ".npz":
@@ -108,21 +107,13 @@ def write_folder_features(
         folder, image_size or None, prototypes, prototypes_per_size, seed, config, batch_size, progress
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_pytree(out, arrays, meta)
+    save_arrays(out, dict(arrays, __meta__=np.asarray(json.dumps(to_jsonable(meta)))))
     return meta
 
 
 def load_features(path) -> tuple[dict, dict]:
-    """Read a file written by :func:`write_folder_features`: (arrays with plain keys, meta)."""
-    arrays: dict = {"prototypes": {}, "source_bands": {}}
+    """Read a file written by :func:`write_folder_features`: (arrays by name, parsed header)."""
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["__meta__"]))
-        for key in data.files:
-            if key == "__meta__":
-                continue
-            parts = [p.strip("'") for p in key.strip("[]").split("][")]
-            if len(parts) == 1:
-                arrays[parts[0]] = data[key]
-            else:
-                arrays.setdefault(parts[0], {})[parts[1]] = data[key]
+        arrays = {key: data[key] for key in data.files if key != "__meta__"}
     return arrays, meta

@@ -69,12 +69,12 @@ class Prototypes:
     def as_jax(self) -> tuple:
         return tuple(jnp.asarray(p) for p in self.patches)
 
-    def as_tree(self) -> dict:
-        """A dict of arrays (``n4``, ``n8``, …) for :func:`plastix.runs.save_pytree`."""
-        tree = {"patches": {f"n{n}": p for n, p in zip(self.sizes, self.patches)}}
+    def as_arrays(self) -> dict:
+        """Plain-named arrays: ``prototypes_n4``, …, and ``source_bands_n4``, … (if sampled)."""
+        arrays = {f"prototypes_n{n}": p for n, p in zip(self.sizes, self.patches)}
         if self.source_bands is not None:
-            tree["source_bands"] = {f"n{n}": b for n, b in zip(self.sizes, self.source_bands)}
-        return tree
+            arrays.update({f"source_bands_n{n}": b for n, b in zip(self.sizes, self.source_bands)})
+        return arrays
 
 
 def _patch_sums(indicator: np.ndarray, n: int) -> np.ndarray:
@@ -147,11 +147,12 @@ def reorder_orientations(patches: np.ndarray, file_order_deg, target_order_deg) 
 
 
 def save_prototypes(path, prototypes: Prototypes, meta: dict | None = None) -> Path:
-    """Write prototypes as ``.npz`` (orientation order in the JSON header)."""
-    from ..runs import save_pytree
+    """Write prototypes as ``.npz`` (``prototypes_n4`` … plus a JSON ``__meta__`` with the channel order)."""
+    from ..runs import save_arrays, to_jsonable
 
     header = dict(meta or {}, orientations_deg=list(prototypes.orientations_deg))
-    return save_pytree(path, prototypes.as_tree(), header)
+    arrays = dict(prototypes.as_arrays(), __meta__=np.asarray(json.dumps(to_jsonable(header))))
+    return save_arrays(path, arrays)
 
 
 def load_prototypes(path, target_orientations_deg, file_orientations_deg=None) -> Prototypes:
