@@ -18,7 +18,9 @@ Update schedules.
   trial (BPTT becomes truncated BPTT).  The trial length must be a multiple of k.
 
 After every update, ``model.constrain`` projects the parameters back onto the model's
-constraints (sparsity mask, Dale's law).
+constraints (sparsity mask, Dale's law), and a rule that defines ``after_update(old_params,
+new_params, rule_state) -> (new_params, rule_state)`` may then adjust both (e-prop's adaptive
+feedback matrix follows W_out this way); its rule state is carried from trial to trial.
 """
 
 from __future__ import annotations
@@ -111,41 +113,46 @@ class Trainer:
         return TrainState(params, opt_state, rule_state, 0)
 
     # -- one seed ---------------------------------------------------------------------------
-    def _apply(self, params, opt_state, grads):
+    def _apply(self, params, opt_state, grads, rule_state):
         updates, opt_state = self.optimizer.update(grads, opt_state, params)
-        return self.model.constrain(optax.apply_updates(params, updates)), opt_state
+        new_params = self.model.constrain(optax.apply_updates(params, updates))
+        after_update = getattr(self.rule, "after_update", None)
+        if after_update is not None:  # rule state that follows the weights (e-prop's adaptive feedback)
+            new_params, rule_state = after_update(params, new_params, rule_state)
+        return new_params, opt_state, rule_state
 
     def _train_trial(self, params, opt_state, rule_state, key):
         k_sample, k_noise = jax.random.split(key)
         trial = self.task.sample(k_sample, self.batch_size)
         if self.update_every is None:
             grads, metrics = self.rule.trial_grads(params, trial, k_noise, rule_state)
-            params, opt_state = self._apply(params, opt_state, grads)
-            return params, opt_state, metrics["loss"]
+            params, opt_state, rule_state = self._apply(params, opt_state, grads, rule_state)
+            return params, opt_state, rule_state, metrics["loss"]
 
         T, k = trial.n_steps, self.update_every
         noise = self.model.sample_noise(k_noise, T, self.batch_size)
         split = lambda a: None if a is None else a.reshape((T // k, k) + a.shape[1:])
 
         def stretch(c, xs):
-            params, opt_state, carry = c
+            params, opt_state, rule_state, carry = c
             carry, grads, metrics = self.rule.segment(params, rule_state, carry, *xs, T)
-            params, opt_state = self._apply(params, opt_state, grads)
-            return (params, opt_state, carry), metrics["loss"]
+            params, opt_state, rule_state = self._apply(params, opt_state, grads, rule_state)
+            return (params, opt_state, rule_state, carry), metrics["loss"]
 
         carry = self.rule.init_carry(params, self.batch_size)
         xs = (split(trial.inputs), split(trial.targets), split(trial.mask), split(noise))
-        (params, opt_state, _), losses = jax.lax.scan(stretch, (params, opt_state, carry), xs)
-        return params, opt_state, losses.sum()
+        (params, opt_state, rule_state, _), losses = jax.lax.scan(stretch, (params, opt_state, rule_state, carry), xs)
+        return params, opt_state, rule_state, losses.sum()
 
     def _chunk_one_seed(self, params, opt_state, rule_state, data_key, trial_ids):
         def body(c, i):
-            params, opt_state = c
-            params, opt_state, loss = self._train_trial(params, opt_state, rule_state, jax.random.fold_in(data_key, i))
-            return (params, opt_state), loss
+            params, opt_state, rule_state = c
+            key = jax.random.fold_in(data_key, i)
+            params, opt_state, rule_state, loss = self._train_trial(params, opt_state, rule_state, key)
+            return (params, opt_state, rule_state), loss
 
-        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), trial_ids)
-        return params, opt_state, losses
+        (params, opt_state, rule_state), losses = jax.lax.scan(body, (params, opt_state, rule_state), trial_ids)
+        return params, opt_state, rule_state, losses
 
     def _evaluate_one_seed(self, params, rule_state, data_key, trial_index):
         metrics = {"alignment": feedback_alignment(params, rule_state), **weight_norms(params)}
@@ -195,7 +202,9 @@ class Trainer:
         while state.trial < trials:
             n = min(self.chunk, trials - state.trial)
             ids = jnp.arange(state.trial, state.trial + n)
-            params, opt_state, chunk_losses = chunk_fn(state.params, state.opt_state, state.rule_state, data_keys, ids)
+            params, opt_state, rule_state, chunk_losses = chunk_fn(
+                state.params, state.opt_state, state.rule_state, data_keys, ids
+            )
             chunk_losses = np.asarray(chunk_losses, dtype=np.float64)
             finite = np.isfinite(chunk_losses) & np.all(
                 [np.isfinite(np.asarray(v)).reshape(n_seeds, -1).all(1) for v in jax.tree_util.tree_leaves(params)],
@@ -214,7 +223,7 @@ class Trainer:
                     "lower the learning rate or enable clipping"
                 )
             all_losses[:, state.trial : state.trial + n] = chunk_losses
-            state = TrainState(params, opt_state, state.rule_state, state.trial + n)
+            state = TrainState(params, opt_state, rule_state, state.trial + n)
             metrics = jax.device_get(eval_fn(state.params, state.rule_state, data_keys, state.trial))
             for s in range(n_seeds):
                 row = {"seed": s, "trial": state.trial, "loss": float(chunk_losses[s].mean())}
