@@ -1,0 +1,113 @@
+r"""Model and rule variants that Murray 2019's supplementary figures need, built on the foundation.
+
+Three small pieces, each a thin subclass of a foundation class (no copied dynamics, no copied
+rule):
+
+``OutputFeedbackRNN`` — the readout-only network of Fig. 2—figure supplement 2.  The readout is
+fed back as an input current through a fixed random matrix B_fb (N × n_out, entries N(0, σ²),
+σ = ``feedback_std``; the paper uses the feedback matrix B, N(0, 1)):
+
+    u(t) = W h(t−1) + W_in x(t) + B_fb y(t−1),     y(t−1) = W_out h(t−1)
+
+so that  u(t) = (W + B_fb W_out) h(t−1) + W_in x(t).  The feedback therefore enters through
+:meth:`effective` as a rank-n_out change of the recurrent matrix, and every foundation rule runs
+the network unchanged.  B_fb is stored in ``params["w_fb"]``; the readout-only rule never
+changes it.  Caveat: the readout rule's gradient εhᵀ ignores the path W_out → B_fb y → h (as in
+echo-state / FORCE training, and as in the paper); it is the exact gradient only of the direct
+readout term.
+
+``GainScaledReadoutRNN`` — Fig. 2—figure supplement 3 initialises the readout as
+W_out ~ U(−1, 1)·g/√N (the readout scale follows the recurrent gain g); the base model uses
+U(−1, 1)/√N.
+
+``NonlocalFeedbackAdjoint`` — the "random feedback, nonlocal" variant of Fig. 2d computed in
+reverse mode.  The foundation's ``rflo_nonlocal`` carries RTRL's influence tensor
+M_jab(t) = ∂h_j(t)/∂W_ab forward, O(N⁴) time per step, and estimates
+
+    ĝ_ab = −(1/T) Σ_t Σ_j [F ε(t)]_j M_jab(t)            (F = B random, or W_outᵀ)
+
+This is a vector–Jacobian product of the trajectory h(1..T) with the cotangent
+c(t) = −(1/T) F ε(t), holding ε fixed: ĝ = Σ_t c(t)ᵀ ∂h(t)/∂θ.  Reverse-mode autodiff of
+``model.run`` computes exactly that in O(N²) per step (like BPTT, O(N·T) memory), so the same
+estimate is ~N² times cheaper: at N = 30, T = 800, 9 networks, 10⁴ trials it takes minutes
+instead of ~4 hours.  With F = W_outᵀ it is exact BPTT.  The readout gradient −(1/T) Σ ε hᵀ is
+exact, as in every rule.  Exact when h does not depend on W_out (true for ``RateRNN``, not for
+``OutputFeedbackRNN``); the tests check it against the foundation's forward-mode ``rflo_nonlocal``
+to float64 precision.  It is an estimate for per-trial (or per-segment) updates only: it cannot
+update online inside a segment, where the forward-mode rule can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+
+from ..errors import ConfigError
+from ..models.rate import RateRNN
+from ..rules.base import TraceRule, feedback_matrix, loss_value, output_error
+
+_FEEDBACK_KEY_SALT = 7919  # B_fb is drawn from fold_in(key, salt): W, W_in, W_out stay the base model's
+
+
+@dataclass(frozen=True)
+class OutputFeedbackRNN(RateRNN):
+    """Rate RNN whose readout feeds back as input current through fixed random weights."""
+
+    feedback_std: float = 1.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.feedback_std >= 0:
+            raise ConfigError.bad_value("feedback_std", self.feedback_std, "a non-negative number")
+
+    def init(self, key: jax.Array) -> dict:
+        # Same W, W_in, W_out as RateRNN for the same key, so comparisons are paired by seed.
+        params = super().init(key)
+        k_fb = jax.random.fold_in(key, _FEEDBACK_KEY_SALT)
+        params["w_fb"] = self.feedback_std * jax.random.normal(k_fb, (self.n_rec, self.n_out))
+        return params
+
+    def effective(self, params: dict) -> dict:
+        eff = super().effective(params)
+        return {**eff, "w_rec": eff["w_rec"] + eff["w_fb"] @ eff["w_out"]}
+
+
+@dataclass(frozen=True)
+class GainScaledReadoutRNN(RateRNN):
+    """Rate RNN with W_out ~ U(−1, 1)·g/√N (Murray 2019, Fig. 2—figure supplement 3)."""
+
+    def init(self, key: jax.Array) -> dict:
+        params = super().init(key)
+        return {**params, "w_out": self.g * params["w_out"]}
+
+
+@dataclass(frozen=True)
+class NonlocalFeedbackAdjoint(TraceRule):
+    """RTRL's estimate with feedback F (random B by default), computed in reverse mode."""
+
+    feedback: str = "random"
+    name: str = field(default="rflo_nonlocal", init=False)
+
+    def init_carry(self, params, batch_size):
+        return {"h": self.model.initial_state(params, batch_size)}
+
+    def segment(self, params, rule_state, carry, inputs, targets, mask, noise, n_total):
+        h_init = jax.lax.stop_gradient(carry["h"])
+
+        def trajectory(p):
+            h_final, aux = self.model.run(p, inputs, h_init=h_init, noise=noise)
+            return aux.h, (h_final, aux.y)
+
+        hs, pullback, (h_final, ys) = jax.vjp(trajectory, params, has_aux=True)
+        err = output_error(ys, targets, mask, self.loss)  # (T, B, n_out), held fixed
+        fb = feedback_matrix(self.model.effective(params), rule_state, self.feedback)  # (N, n_out)
+        scale = -1.0 / (n_total * inputs.shape[1])
+        (grads,) = pullback(scale * (err @ fb.T))
+        grads = dict(grads)
+        grads["w_out"] = scale * jnp.einsum("tbk,tbn->kn", err, hs)
+        if "b_out" in params:
+            grads["b_out"] = scale * err.sum((0, 1))
+        loss = loss_value(ys, targets, mask, n_total, self.loss)
+        return {"h": h_final}, self.restrict(grads), {"loss": loss}
