@@ -4,7 +4,11 @@ from .rate import RateRNN, StepAux
 
 __all__ = ["RateRNN", "StepAux", "get"]
 
-_MODELS = {"rate": RateRNN}
+from ..readout import LinearReadout  # noqa: E402  (the perturbation paper's perceptron)
+
+from .spiking import ALIF, LIF, SpikingRNN  # noqa: E402  (Bellec et al. 2020)
+
+_MODELS = {"rate": RateRNN, "readout": LinearReadout, "lif": LIF, "alif": ALIF}
 
 
 def get(kind: str, **settings):

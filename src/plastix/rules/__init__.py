@@ -11,6 +11,8 @@ from .base import SequenceRule, TraceRule
 from .bptt import BPTT
 from .rflo import RFLO, ReadoutOnly
 from .rtrl import RTRL
+from .perturbation import HybridPerturbation, NodePerturbation, WeightPerturbation
+from .eprop import EProp, RewardEProp, SurrogateAutodiff
 
 # name -> (class, fixed options, one-line description)
 RULES: dict[str, tuple[type, dict, str]] = {
@@ -28,6 +30,15 @@ RULES: dict[str, tuple[type, dict, str]] = {
         "RFLO 'random feedback, nonlocal': full RTRL recursion with random B (Murray Fig. 2d).",
     ),
     "readout": (ReadoutOnly, {}, "Readout-only baseline: only W_out (and b_out) learn, exact gradient."),
+    "wp": (WeightPerturbation, {}, "Weight perturbation: trial-constant weight noise, paired baseline (Züge et al. 2023)."),
+    "np": (NodePerturbation, {}, "Node perturbation: per-step noise on each unit's input current (Züge et al. 2023)."),
+    "wp0": (WeightPerturbation, {"mask_zero_input": True}, "WP0: weight perturbation skipping weights whose input is zero."),
+    "hp": (HybridPerturbation, {}, "HP: weight perturbation with an NP-style (induced node noise) eligibility."),
+    "eprop": (EProp, {}, "e-prop, symmetric feedback W_outᵀ: eligibility traces × learning signal (Bellec 2020)."),
+    "eprop_random": (EProp, {"feedback": "random"}, "e-prop with fixed random feedback B (Bellec 2020)."),
+    "eprop_adaptive": (EProp, {"feedback": "adaptive"}, "e-prop with adaptive feedback B (Kolen-Pollack, Bellec 2020)."),
+    "eprop_autodiff": (SurrogateAutodiff, {}, "Symmetric e-prop as BPTT with detached recurrent spikes (spiking)."),
+    "eprop_reward": (RewardEProp, {}, "Reward-based e-prop: actor-critic, last output = value (spiking; Bellec 2020)."),
 }
 
 

@@ -11,6 +11,11 @@ from .flipflop import FlipFlop
 from .interval import Interval
 from .mimic import Mimic
 from .periodic import Periodic
+from .reservoir import ReservoirButterfly
+from .teacher_student import TeacherStudent
+from .cue_accumulation import CueAccumulation
+from .pattern_generation import PatternGeneration
+from .store_recall import StoreRecall
 
 TASKS = {
     "periodic": Periodic,
@@ -19,6 +24,11 @@ TASKS = {
     "mimic": Mimic,
     "delayed_nonmatch": DelayedNonMatch,
     "flipflop": FlipFlop,
+    "teacher_student": TeacherStudent,
+    "reservoir_butterfly": ReservoirButterfly,
+    "pattern_generation": PatternGeneration,
+    "cue_accumulation": CueAccumulation,
+    "store_recall": StoreRecall,
 }
 
 
@@ -31,8 +41,12 @@ def describe() -> dict[str, str]:
 
 def get(name: str, **options):
     """A task by name with its options, e.g. ``get("periodic", period=400)``."""
+    if name.startswith("neurogym:"):  # any neurogym environment (optional extra plastix[neurogym])
+        from .neurogym_adapter import get as get_neurogym
+
+        return get_neurogym(name, **options)
     if name not in TASKS:
-        raise ConfigError.bad_value("task", name, ", ".join(TASKS))
+        raise ConfigError.bad_value("task", name, ", ".join(TASKS) + ", neurogym:<EnvId>")
     cls = TASKS[name]
     import dataclasses
 
