@@ -76,12 +76,13 @@ def test_tasks_and_rules_registered_and_usable_by_rate_networks():
         assert name in tasks.TASKS
     for name in ("eprop", "eprop_random", "eprop_adaptive", "eprop_autodiff", "eprop_reward"):
         assert name in rules.RULES
-    task = tasks.get("cue_accumulation", delay=20, n_cues=2, t_cue=5, interval=10)
+    task = tasks.get("cue_accumulation", delay=20, n_cues=2, t_cue=5, interval=10, recall=10)
     rate = models.get("rate", n_in=task.n_in, n_rec=6, n_out=task.n_out)
     trial = task.sample(jax.random.key(0), 2)
-    for name in ("eprop", "eprop_random"):
-        grads, metrics = rules.get(name, rate, loss="xent").trial_grads(rate.init(jax.random.key(0)), trial, jax.random.key(1))
-        assert np.isfinite(float(metrics["loss"])) and float(jnp.abs(grads["w_rec"]).sum()) > 0
+    rule = rules.get("eprop_random", rate, loss="xent")
+    params = rate.init(jax.random.key(0))
+    grads, metrics = jax.jit(lambda p: rule.trial_grads(p, trial, jax.random.key(1)))(params)
+    assert np.isfinite(float(metrics["loss"])) and float(jnp.abs(grads["w_rec"]).sum()) > 0
     alif = models.get("alif", n_in=task.n_in, n_rec=6, n_out=task.n_out)
     with pytest.raises(ConfigError, match="^feedback: got"):
         rules.get("eprop", alif, feedback="mirror")
@@ -109,12 +110,12 @@ def test_adaptive_feedback_follows_w_out_in_the_trainer():
 
 
 def test_eprop_learns_a_short_pattern():
-    task = tasks.get("pattern_generation", n_in=30, duration=200)
+    task = tasks.get("pattern_generation", n_in=30, duration=150)
     model = models.get("lif", n_in=30, n_rec=30, n_out=1, tau_m=30.0, tau_out=30.0, v_th=0.03,
                        zeta="1-alpha", n_ref=0)
-    trainer = Trainer(model, task, rules.get("eprop", model, reg_rate=0.3), make_optimizer("adam", 3e-3), chunk=60)
-    losses = trainer.fit(60, seed=0, n_seeds=2).losses
-    assert np.all(losses[:, -10:].mean(1) < 0.5 * losses[:, :3].mean(1))
+    trainer = Trainer(model, task, rules.get("eprop", model, reg_rate=0.3), make_optimizer("adam", 3e-3), chunk=40)
+    losses = trainer.fit(40, seed=0, n_seeds=1).losses
+    assert losses[0, -5:].mean() < 0.5 * losses[0, :3].mean()
 
 
 def test_compare_cli_with_a_spiking_model(tmp_path):

@@ -58,7 +58,7 @@ PATTERN_LR, PATTERN_REG = 0.1, 0.3
 def _settings(quick: bool) -> dict:
     if quick:
         return {
-            "pattern": {"iterations": 600, "seeds": 1},
+            "pattern": {"iterations": 600, "seeds": 2},
             "evidence": {"iterations": 60, "batch": 32, "task": dict(t_cue=50, interval=75, delay=500),
                          "eval_trials": 256, "chunk": 20},
             "reward": {"iterations": 120, "batch": 48, "chunk": 20},

@@ -167,6 +167,10 @@ class SpikingRNN:
         check_positive("n_rec", self.n_rec, integer=True)
         for name in ("tau_m", "tau_a", "tau_out", "v_th", "gamma_pd", "surrogate_width"):
             check_positive(name, getattr(self, name))
+        for name in ("zeta", "readout_scale"):  # 1 from a TOML/--set value is the string "1"
+            value = getattr(self, name)
+            if not isinstance(value, bool) and isinstance(value, (int, float)) and value == 1:
+                object.__setattr__(self, name, "1")
         check_choice("zeta", self.zeta, ZETAS)
         check_choice("readout_scale", self.readout_scale, READOUT_SCALES)
         check_choice("surrogate", self.surrogate, SURROGATES)

@@ -39,7 +39,7 @@ Firing-rate regularisation (``reg_rate`` = c_reg, ``target_rate`` in Hz at δt =
 ∂L/∂y(t) = −ε(t)/T; the *learning window* is the task's loss mask.
 
 How it works (cost and memory).  The state that persists from one step to the next is
-O(synapses) per trial in the batch — ē, ε^a (ALIF only), x̄, z̄, z̃ and the accumulated
+O(synapses) per trial in the batch — ē, ε^a (only when some neuron adapts), x̄, z̄, z̃ and the accumulated
 gradient — whatever the trial length.  Updating ē and accumulating L·ē at every step costs
 O(B·N·(N+n_in)) memory traffic per step, which is slow on a CPU; so the trial is cut into
 blocks of ``block_steps`` steps.  Inside a block the network is simulated step by step and
@@ -59,8 +59,9 @@ the literal per-step recursion) and turns the O(B·N·M) work per step into GEMM
 e-prop for the rate RNN (``models/rate.py``).  For leaky rate units the hidden state is h and
 the observable is h itself; the hidden-state Jacobian without the recurrent path is (1−α), so
 the eligibility trace is exactly RFLO's local trace p = (1−α)p + α φ'(u) h(t−1) and, with a
-non-leaky readout, ē = e.  e-prop on a rate RNN *is* RFLO with the chosen feedback (Murray 2019
-and Bellec et al. 2020 both note this); this rule delegates to ``rules/rflo.py`` for it.
+non-leaky readout, ē = e.  So e-prop on a rate RNN *is* RFLO (local traces, non-lagged input)
+with the chosen feedback; this rule delegates to ``rules/rflo.py`` for it (the tests check both
+against autodiff through the detached graph).
 
 Caveats.
 * Symmetric e-prop equals BPTT on the graph with the recurrent spikes and the reset detached
@@ -83,13 +84,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigError
+from ..models.spiking import SCAN_UNROLL
 from .base import SequenceRule, loss_value, output_error, random_feedback
-from .bptt import trial_loss
 
 FEEDBACKS = ("symmetric", "random", "adaptive")
-
-
-from ..models.spiking import SCAN_UNROLL  # noqa: E402
 
 
 def _is_spiking(model) -> bool:
@@ -170,7 +168,8 @@ def block_ebar_end(kappa, c_kappa, psi, pre, beta, rho, ebar_in, eps_a_in):
     """ē at the end of the block (Λ(s) = κ^(K−s) in closed form)."""
     k = psi.shape[0]
     lam = jnp.asarray(float(kappa) ** np.arange(k - 1, -1, -1), psi.dtype)[:, None, None]
-    return block_ebar_sum(jnp.broadcast_to(lam, psi.shape), kappa, c_kappa, psi, pre, beta, rho, ebar_in, eps_a_in, False)
+    lam = jnp.broadcast_to(lam, psi.shape)
+    return block_ebar_sum(lam, kappa, c_kappa, psi, pre, beta, rho, ebar_in, eps_a_in, sum_batch=False)
 
 
 def block_eps_a_end(psi, pre, beta, rho, eps_a_in):
@@ -598,13 +597,14 @@ class RewardEProp(EProp):
         chosen = jax.nn.one_hot(jnp.argmax(logits + noise["gumbel"], axis=-1), logits.shape[-1], dtype=dtype)
         reward = jnp.sum(chosen * targets[-1], axis=-1)  # (B,)
         advantage = reward - acc["value_last"]
-        ell_policy = (chosen - jax.nn.softmax(logits, axis=-1)) @ fb_policy.T  # (B, N)
+        surprise = chosen - jax.nn.softmax(logits, axis=-1)  # 1[a = k] − π̄_k
+        ell_policy = surprise @ fb_policy.T  # (B, N)
         ascent = (
             acc["w"]
             + jnp.einsum("b,bj,bji->ji", advantage, ell_policy, tr["window_trace"])
             + jnp.einsum("b,bji->ji", reward, tr["value_trace"])
         )
-        policy_out = jnp.einsum("b,bo,bf->of", advantage, chosen - jax.nn.softmax(logits, axis=-1), tr["window_features"])
+        policy_out = jnp.einsum("b,bo,bf->of", advantage, surprise, tr["window_features"])
         value_out = acc["value_out"] + self.value_cost * jnp.einsum("b,bf->f", reward, tr["value_features"])
         out = jnp.concatenate([policy_out, value_out[None]], axis=0)  # (n_out, N + 1)
         # Σ δ F_γ(h) is an ascent direction; the rule returns the descent-sign estimate.
