@@ -39,7 +39,8 @@ Compiled iterations (``lax.while_loop``) of
 
 with clamped units reset after each step, until the fixed-point residual
 ``r = max_free |g(h(V)) - V|`` is below ``tol`` for every example, or ``max_iter`` is reached.  The
-iteration count and each example's last residual are reported.  Both iterations have exactly the
+iteration count and each example's last residual are reported (the residual of the state before
+the last step; the returned state is one step further; ``FixedPointNet.residual`` recomputes it).  Both iterations have exactly the
 fixed points of V = g(h(V)) (for (2a) the projected gradient vanishes iff V = clip(h)).
 
 Why they never increase F (derived; see ``lyapunov_step_bound``): Phi is mu-strongly convex
