@@ -84,7 +84,7 @@ def main(quick: bool = False) -> dict:
 def markdown(r: dict) -> str:
     lines = [
         f"Machine: {r['machine']}; date {r['date']}; load average {r['load_average_1min']:.1f} while measuring "
-        "(a shared machine: absolute times are upper bounds).  Whole-trial gradient of {r['networks']} networks at once (vmap), "
+        f"(a shared machine: absolute times are upper bounds).  Whole-trial gradient of {r['networks']} networks at once (vmap), "
         f"N = {r['N']}, T = {r['T']} steps, periodic task.\n",
         "| rule | µs per time step (all networks) |",
         "|---|---|",

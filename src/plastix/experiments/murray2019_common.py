@@ -182,7 +182,8 @@ def spearman(x, y) -> float:
     x, y = np.asarray(x, float), np.asarray(y, float)
     if len(x) < 2 or not np.all(np.isfinite(y)):
         return float("nan")
-    return float(spearmanr(x, y).statistic)
+    # Rounded so that exact rank patterns (e.g. one swap in four: −0.8) compare exactly with thresholds.
+    return round(float(spearmanr(x, y).statistic), 12)
 
 
 def pyplot():

@@ -112,7 +112,8 @@ def _report(rep, p: Protocol, fits, tests, plt) -> None:
         f"{p.seeds} networks per setting; {p.updates} updates of batches of {p.batch} trials "
         f"({p.updates * p.batch} trials); delays uniform in [{p.min_delay // TAU}τ, T_max]; pulses s.d. {p.pulse_sd:g} steps. "
         f"Error = mean over {p.n_test} test delays of |peak time after set − delay| (steps); median [25 %, 75 %] over networks. "
-        f"Accurate: error ≤ {ACCURATE_STEPS:g} steps.",
+        f"Accurate: error ≤ {ACCURATE_STEPS:g} steps. Training time, summed over settings (wall clock when each was trained): "
+        f"{sum(f.seconds for f in fits.values()) / 60:.0f} min.",
     )
     rows = []
     for (name, md), f in fits.items():

@@ -142,7 +142,9 @@ def _report(rep, p, cursor, stage1, loop_result, direct, direct_eval, pilots, ta
         f"Direct networks: {p.direct_trials} trials of the whole {len(TARGET) * cursor.unit_steps}-step sequence. "
         f"Time steps simulated in training: loop {p.stage1_trials * p.n_chain * cursor.unit_steps + p.stage2_trials * len(TARGET) * cursor.unit_steps:,} "
         f"(stage 1 + stage 2), direct {p.direct_trials * len(TARGET) * cursor.unit_steps:,} per network. "
-        "Loss = 1/(2T) Σ|y − y*|² over the sequence; median [25 %, 75 %] over networks.",
+        "Loss = 1/(2T) Σ|y − y*|² over the sequence; median [25 %, 75 %] over networks. "
+        f"Training time, summed (wall clock when each part was trained): "
+        f"{(stage1.seconds + (loop_result['seconds'] if loop_result else 0) + sum(f.seconds for f in direct.values()) + sum(f.seconds for fs in pilots.values() for f in fs)) / 60:.0f} min.",
     )
     nan = np.array([np.nan])
     loop_loss = loop_result["loss"] if loop_result else nan
