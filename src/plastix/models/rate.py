@@ -173,7 +173,7 @@ class RateRNN:
 
     def step(self, params: dict, h_prev: jax.Array, x_t: jax.Array, noise_t=None):
         """One time step; ``params`` must already be effective weights.  Returns (h, aux)."""
-        u = h_prev @ params["w_rec"].T + x_t @ params["w_in"].T
+        u = (params["w_rec"] @ h_prev.T).T + x_t @ params["w_in"].T
         if "b_rec" in params:
             u = u + params["b_rec"]
         h = h_prev + self.alpha * (self.phi(u) - h_prev)

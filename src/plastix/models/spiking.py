@@ -281,7 +281,7 @@ class SpikingRNN:
     def step(self, params: dict, state: SpikeState, x_t, noise_t=None, detach: bool = False, spike_shift=None):
         """One step of Eqs. (1)–(6); ``params`` must be effective weights.  Returns (state, aux)."""
         z_prev = jax.lax.stop_gradient(state.z) if detach else state.z
-        current = x_t @ params["w_in"].T + z_prev @ params["w_rec"].T
+        current = x_t @ params["w_in"].T + (params["w_rec"] @ z_prev.T).T
         v = self.alpha * state.v + self.input_scale * current - self.v_th * z_prev
         if noise_t is not None:
             v = v + noise_t
