@@ -20,11 +20,15 @@ Update schedules.
 After every update, ``model.constrain`` projects the parameters back onto the model's
 constraints (sparsity mask, Dale's law), and a rule that defines ``after_update(old_params,
 new_params, rule_state) -> (new_params, rule_state)`` may then adjust both (e-prop's adaptive
-feedback matrix follows W_out this way); its rule state is carried from trial to trial.
+feedback matrix follows W_out this way); its rule state is carried from trial to trial.  A rule
+that defines ``update_state(rule_state, metrics) -> rule_state`` gets, once per trial, that
+trial's metrics (summed over the stretches of an online trial): the perturbation rules' running-mean
+baseline learns this way.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +131,7 @@ class Trainer:
         if self.update_every is None:
             grads, metrics = self.rule.trial_grads(params, trial, k_noise, rule_state)
             params, opt_state, rule_state = self._apply(params, opt_state, grads, rule_state)
-            return params, opt_state, rule_state, metrics["loss"]
+            return params, opt_state, self._update_rule_state(rule_state, metrics), metrics["loss"]
 
         T, k = trial.n_steps, self.update_every
         noise = self.model.sample_noise(k_noise, T, self.batch_size)
@@ -137,12 +141,23 @@ class Trainer:
             params, opt_state, rule_state, carry = c
             carry, grads, metrics = self.rule.segment(params, rule_state, carry, *xs, T)
             params, opt_state, rule_state = self._apply(params, opt_state, grads, rule_state)
-            return (params, opt_state, rule_state, carry), metrics["loss"]
+            return (params, opt_state, rule_state, carry), metrics
 
-        carry = self.rule.init_carry(params, self.batch_size)
+        if "key" in inspect.signature(self.rule.init_carry).parameters:  # rules that draw (perturbations)
+            carry = self.rule.init_carry(params, self.batch_size, key=jax.random.fold_in(k_noise, 1))
+        else:
+            carry = self.rule.init_carry(params, self.batch_size)
         xs = (split(trial.inputs), split(trial.targets), split(trial.mask), split(noise))
-        (params, opt_state, rule_state, _), losses = jax.lax.scan(stretch, (params, opt_state, rule_state, carry), xs)
-        return params, opt_state, rule_state, losses.sum()
+        (params, opt_state, rule_state, _), metrics = jax.lax.scan(stretch, (params, opt_state, rule_state, carry), xs)
+        # Each stretch's metrics are its share of the trial's; their sums are the trial's.
+        metrics = jax.tree_util.tree_map(lambda m: m.sum(0), metrics)
+        return params, opt_state, self._update_rule_state(rule_state, metrics), metrics["loss"]
+
+    def _update_rule_state(self, rule_state, metrics):
+        """Once per trial, a rule with ``update_state(rule_state, metrics)`` (a running-mean
+        baseline) updates its state from that trial's metrics."""
+        update_state = getattr(self.rule, "update_state", None)
+        return rule_state if update_state is None else update_state(rule_state, metrics)
 
     def _chunk_one_seed(self, params, opt_state, rule_state, data_key, trial_ids):
         def body(c, i):

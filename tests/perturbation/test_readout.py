@@ -86,3 +86,25 @@ def test_train_readout_validation():
     with pytest.raises(ConfigError):
         model = LinearReadout(2, 1)
         fit_task(model, TeacherStudent(n_in=2, n_out=1, n_task=1, n_trial=1), px.rules.BPTT(model), 0.1, 5, decay=1.5)
+
+
+@pytest.mark.parametrize("update_every", [None, 5])
+def test_running_mean_baseline_learns_under_the_trainer(update_every):
+    # The Trainer hands each trial's metrics to rule.update_state: L̄ leaves NaN after the first
+    # trial, tracks the perturbed losses, and the rule (no update while L̄ is NaN) then learns.
+    task = TeacherStudent(n_in=8, n_out=2, length=10, n_task=4, n_trial=4, e_opt=0.0)
+    model = LinearReadout(8, 2)
+    rule = NodePerturbation(model, sigma=0.05, baseline="running_mean", baseline_rate=0.2)
+    trainer = px.training.Trainer(model, task, rule, px.training.make_optimizer("sgd", 0.005), batch_size=4,
+                         update_every=update_every)
+    one = trainer.fit(1, seed=0, n_seeds=2)
+    baseline = np.asarray(one.state.rule_state["baseline"])
+    assert np.all(np.isfinite(baseline))
+    # First trial: no update (L̄ was NaN) and L̄ = that trial's perturbed loss.
+    np.testing.assert_array_equal(one.state.params["w_out"], trainer.init(0, 2).params["w_out"])
+    result = trainer.fit(400, seed=0, n_seeds=2)
+    first, last = result.losses[:, :20].mean(1), result.losses[:, -20:].mean(1)
+    assert np.all(last < 0.5 * first)
+    assert np.all(np.abs(np.asarray(result.state.rule_state["baseline"]) - last) < 0.5 * first)
+    # Seeds draw their own perturbations, online too (both start from the same zero readout).
+    assert not np.allclose(result.losses[0], result.losses[1])

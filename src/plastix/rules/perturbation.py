@@ -47,8 +47,8 @@ only.  With ``match="none"`` ``sigma`` is the per-weight SD itself.
 same trial run again without perturbation (two forward passes per update; the network's state
 follows the unperturbed run).  ``"running_mean"``: one perturbed pass, L_base = L̄, an exponential
 average of past perturbed losses, L̄ ← L̄ + κ (L_pert − L̄) with κ = ``baseline_rate``, kept in
-``rule_state["baseline"]`` and updated by :meth:`PerturbationRule.update` (use it in your loop; see
-caveats).  Any baseline that does not depend on the current ξ leaves (0) unbiased to O(σ²); a poor
+``rule_state["baseline"]`` and updated once per trial by :meth:`PerturbationRule.update_state`
+(the Trainer does this; see caveats).  Any baseline that does not depend on the current ξ leaves (0) unbiased to O(σ²); a poor
 one only adds variance.
 
 **Reward** (``reward``).  ``"batch"`` (as in the paper's minibatch experiments): one perturbation
@@ -70,12 +70,11 @@ rate) and any model with ``perturbation_layers()`` and ``run_node_perturbed(...)
 Online use (``segment``): each stretch is perturbed and scored on its own, from the state the
 unperturbed run reached (like truncated BPTT).
 
-Caveats.  (i) ``plastix.training.Trainer`` keeps ``rule_state`` fixed and does not call
-:meth:`update`, so under it ``baseline="running_mean"`` never leaves its initial value (NaN ⇒
-the rule makes no updates); use ``plastix.readout.fit_task`` / ``train_readout`` or your own loop.
-(ii) The Trainer's online mode calls ``init_carry`` without a key; the perturbation key is then
-derived from the parameter values (which change after every update), so draws differ across
-trials but are not independent of the weights in a strict sense.  (iii) Float32 resolves loss
+Caveats.  (i) The running mean starts empty (NaN): the first trial makes no update and only sets
+L̄.  ``plastix.training.Trainer`` calls :meth:`update_state` once per trial (for an online trial,
+with the perturbed losses of its stretches summed); in a loop of your own, use :meth:`update`.
+(ii) Online (``segment``), the perturbations come from the key in the carry: the Trainer passes
+a fresh one per trial; ``init_carry`` without a key derives it from the parameter values.  (iii) Float32 resolves loss
 differences down to ~1e-7 of the loss: keep σ_eff ≳ 1e-4 in float32 (the paper's "negligible"
 σ_eff = 1e-10 needs float64).  (iv) Temporally correlated NP noise (the paper's §4.4) is not
 implemented: its estimator is not specified publicly and Σ_t ξ(t) x(t) with coloured ξ is a
