@@ -94,3 +94,14 @@ def test_readout_errors():
         ro.fit_readout("delta", features, labels + 1, jax.random.key(0))
     with pytest.raises(ConfigError, match="learning_rate"):
         ro.delta_rule_trainer(learning_rate=2.5)
+
+
+@pytest.mark.parametrize("name", ["node-perturbation", "weight-perturbation"])
+def test_perturbation_readouts_are_registered_local_and_learn(name):
+    rng = np.random.default_rng(0)
+    centres = 2.0 * rng.standard_normal((3, 20))
+    labels = np.repeat(np.arange(3), 100)
+    features = centres[labels] + rng.standard_normal((300, 20))
+    assert ro.LOCAL[name]
+    model = ro.fit_readout(name, features[::2], labels[::2], jax.random.key(0))
+    assert ro.accuracy(model, features[1::2], labels[1::2]) > 0.9

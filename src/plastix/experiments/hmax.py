@@ -18,8 +18,8 @@ What is run (``plastix reproduce hmax [--quick]``), all on built-in images (no d
    and by logistic regression (exact gradient), on the same splits: trained at one position and
    tested there or transformed, and trained and tested at varied positions and sizes.  The same
    protocol runs on drawn shapes (bar, cross, circle at random orientations).  Every trainer in
-   :data:`plastix.perception.readout.TRAINERS` is compared (node/weight perturbation appear
-   when registered there).
+   :data:`plastix.perception.readout.TRAINERS` is compared: the delta rule, node and weight
+   perturbation (local) and logistic regression (exact).
 
 The three claims are computed from these runs; thresholds were fixed before the runs.
 """

@@ -27,10 +27,14 @@ update ``(t − p) x̂ᵀ`` *is* the cross-entropy gradient, so "local vs exact"
 with itself.  Linear outputs make the local readout a genuinely different learner (least
 squares, online), which is the classic delta rule.
 
-**Adding another trainer** (e.g. node or weight perturbation): write a function
+**Node and weight perturbation** (``"node-perturbation"``, ``"weight-perturbation"``; local):
+:func:`perturbation_readout_trainer`, i.e. :func:`plastix.readout.train_readout` on the
+standardised features.
+
+**Adding another trainer**: write a function
 ``trainer(features, labels, key) -> {"weights": (F, C), "bias": (C,)}`` that receives
 standardised features ``(N, F)`` and integer labels ``(N,)`` in ``0 … C−1`` (every class present,
-``C = labels.max() + 1``), and call ``register_trainer("node-perturbation", trainer)``.
+``C = labels.max() + 1``), and call ``register_trainer("my-rule", trainer)``.
 :func:`fit_readout` then standardises, calls it, and wraps the result; the HMAX reproduction
 compares every registered trainer on the same splits.
 
@@ -170,14 +174,34 @@ def _logistic_run(features, labels, learning_rate, l2, n_classes, steps):
 # ------------------------------------------------------------------------------------------------
 # registry and fitting
 # ------------------------------------------------------------------------------------------------
-#: Readout trainers by name.  "delta" is local; "logistic" is the exact-gradient baseline.
+def perturbation_readout_trainer(rule: str = "np", epochs: int = 50, batch_size: int = 100) -> Trainer:
+    """Node (``"np"``) or weight (``"wp"``) perturbation readout (Züge et al. 2023; see
+    :func:`plastix.readout.train_readout`): softmax outputs, cross-entropy, the theory's learning
+    rate η*, minibatches of ``min(batch_size, N)`` examples.  Local: each weight changes by the
+    product of its input, its output unit's perturbation and one global scalar (the loss change)."""
+    check_positive("epochs", epochs, integer=True)
+    check_positive("batch_size", batch_size, integer=True)
+
+    def train(features, labels, key):
+        from ..readout import train_readout
+
+        out = train_readout(features, np.asarray(labels), key, rule=rule, epochs=epochs,
+                            batch_size=min(batch_size, int(features.shape[0])))
+        return {"weights": out["weights"], "bias": out["bias"]}
+
+    return train
+
+
+#: Readout trainers by name.  "logistic" is the exact-gradient baseline; the others are local.
 TRAINERS: dict[str, Trainer] = {
     "delta": delta_rule_trainer(),
+    "node-perturbation": perturbation_readout_trainer("np"),
+    "weight-perturbation": perturbation_readout_trainer("wp"),
     "logistic": logistic_regression_trainer(),
 }
 
 #: Which trainers use only local information (shown in reports).
-LOCAL: dict[str, bool] = {"delta": True, "logistic": False}
+LOCAL: dict[str, bool] = {"delta": True, "node-perturbation": True, "weight-perturbation": True, "logistic": False}
 
 
 def register_trainer(name: str, trainer: Trainer, local: bool = True) -> None:
