@@ -103,8 +103,8 @@ def reproduce_command(
         return
     if name is None:
         _fail("experiment: missing; accepted: " + ", ".join(experiments.available()))
-    experiments.get(name)  # validate before creating the run folder
-    options = {"figure": figure} if figure is not None else {}
+    # Validate before creating the run folder.
+    options = experiments.check_options(name, {"figure": figure} if figure is not None else {})
     run_dir = make_run_dir(out, name)
     rep = experiments.reproduce(name, run_dir, quick=quick, options=options)
     held = sum(c.holds for c in rep.claims)

@@ -106,7 +106,10 @@ def build(config: CompareConfig) -> Setup:
             raise ConfigError.bad_value("lrs", name, "a rule in rules: " + ", ".join(config.rules))
     if len(set(config.rules)) != len(config.rules):
         raise ConfigError.bad_value("rules", ",".join(config.rules), "distinct rule names")
-    built = {name: rules.get(name, model, **config.rule_options.get(name, {})) for name in config.rules}
+    # A task that scores with cross-entropy (cue accumulation, store-recall, neurogym with
+    # loss="xent") trains every rule on that loss unless the rule's options say otherwise.
+    task_loss = {"loss": task.loss} if getattr(task, "loss", "mse") != "mse" else {}
+    built = {name: rules.get(name, model, **{**task_loss, **config.rule_options.get(name, {})}) for name in config.rules}
     lrs = {}
     for name, rule in built.items():
         lrs[name] = config.lrs.get(name, config.lr if config.lr is not None else default_lr(name, rule, config.task, task))

@@ -12,6 +12,7 @@ import datetime as _dt
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ def check_writable(path: str | os.PathLike, field: str = "--out") -> Path:
 
 def make_run_dir(out: str | os.PathLike | None, name: str, field: str = "--out") -> Path:
     """Create and return the run folder (default ``runs/<timestamp>-<name>``)."""
-    path = check_writable(out if out is not None else Path("runs") / f"{timestamp()}-{name}", field)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name)  # e.g. "neurogym:GoNogo-v0" -> "neurogym-GoNogo-v0"
+    path = check_writable(out if out is not None else Path("runs") / f"{timestamp()}-{safe}", field)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -112,3 +112,30 @@ def test_console_script_bad_input_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [(["murray2019", "--figure", "7"], "figure"), (["nope"], "experiment"), (["hmax", "--figure", "2"], "figure"), (["force", "--figure", "2"], "option")],
+)
+def test_reproduce_bad_input_creates_no_run_folder(monkeypatch, capsys, tmp_path, args, field):
+    out = tmp_path / "run"
+    code, _, err = run_cli(monkeypatch, capsys, "reproduce", *args, "--out", str(out))
+    assert code == 2 and field in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_compare_trains_on_the_tasks_loss_unless_a_rule_option_says_otherwise():
+    from plastix.compare import CompareConfig, build
+
+    setup = build(CompareConfig(task="cue_accumulation", rules=["rflo", "bptt"], rule_options={"bptt": {"loss": "mse"}}))
+    assert setup.rules["rflo"].loss == "xent" and setup.rules["bptt"].loss == "mse"
+    assert build(CompareConfig()).rules["rflo"].loss == "mse"
+
+
+def test_run_folder_name_is_safe_for_every_task_name(tmp_path, monkeypatch):
+    from plastix.runs import make_run_dir
+
+    monkeypatch.chdir(tmp_path)
+    path = make_run_dir(None, "neurogym:GoNogo-v0")
+    assert path.is_dir() and ":" not in path.name and path.name.endswith("neurogym-GoNogo-v0")

@@ -183,8 +183,8 @@ def _short(v: Any) -> str:
     return str(v)
 
 
-def reproduce(name: str, out: Path, quick: bool = False, options: dict | None = None) -> Reproduction:
-    """Run reproduction ``name`` into folder ``out`` and write its report and claims."""
+def check_options(name: str, options: dict | None) -> dict:
+    """Validate a reproduction's options (e.g. ``figure``) against its ``OPTIONS``; a copy of them."""
     module = get(name)
     options = dict(options or {})
     for key, value in options.items():
@@ -193,6 +193,13 @@ def reproduce(name: str, out: Path, quick: bool = False, options: dict | None = 
             raise ConfigError.bad_value("option", key, ", ".join(getattr(module, "OPTIONS", {})) or "no options")
         if value is not None and accepted[0] and value not in accepted[0]:
             raise ConfigError.bad_value(key, value, ", ".join(map(str, accepted[0])))
+    return options
+
+
+def reproduce(name: str, out: Path, quick: bool = False, options: dict | None = None) -> Reproduction:
+    """Run reproduction ``name`` into folder ``out`` and write its report and claims."""
+    module = get(name)
+    options = check_options(name, options)
     out.mkdir(parents=True, exist_ok=True)
     rep = Reproduction(name=name, out=out, quick=quick, options=options)
     module.run(rep)
