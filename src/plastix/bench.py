@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-SUITES = ("rate",)
+SUITES = ("rate", "eprop")  # eprop: see plastix.bench_eprop
 
 
 def numpy_rflo_trial(w_rec, w_in, w_out, B, inputs, targets, tau, h0=0.1):
@@ -179,8 +179,15 @@ def run_bench_cli(suite: str, quick: bool, out: Path | None) -> dict:
         raise ConfigError.bad_value("suite", suite, ", ".join(SUITES))
     if out is not None:
         check_writable(Path(out).parent if Path(out).suffix else out)
-    results = run_rate_suite(quick=quick, log=lambda row: print(row, flush=True))
-    text = markdown(results)
+    log = lambda row: print(row, flush=True)  # noqa: E731
+    if suite == "eprop":
+        from .bench_eprop import markdown as eprop_markdown, run_eprop_suite
+
+        results = run_eprop_suite(quick=quick, log=log)
+        text = eprop_markdown(results)
+    else:
+        results = run_rate_suite(quick=quick, log=log)
+        text = markdown(results)
     print(text)
     if out is not None:
         out = Path(out)

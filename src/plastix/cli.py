@@ -116,7 +116,7 @@ def reproduce_command(
 # --------------------------------------------------------------------------------------------
 @app.command("bench")
 def bench_command(
-    suite: str = typer.Argument("rate", help="Benchmark suite: rate (default)."),
+    suite: str = typer.Argument("rate", help="Benchmark suite: rate (default; RFLO, RTRL, BPTT) or eprop (e-prop vs BPTT, spiking)."),
     quick: bool = typer.Option(False, "--quick", help="Fewer repetitions and sizes."),
     out: Optional[Path] = typer.Option(None, help="Write results as JSON here."),
 ) -> None:

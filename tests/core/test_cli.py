@@ -139,3 +139,8 @@ def test_run_folder_name_is_safe_for_every_task_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = make_run_dir(None, "neurogym:GoNogo-v0")
     assert path.is_dir() and ":" not in path.name and path.name.endswith("neurogym-GoNogo-v0")
+
+
+def test_bench_unknown_suite(monkeypatch, capsys):
+    code, _, err = run_cli(monkeypatch, capsys, "bench", "nope")
+    assert code == 2 and "suite" in err and "eprop" in err and len(err.strip().splitlines()) == 1
