@@ -201,9 +201,13 @@ XENT_LR_FACTOR = 4.0
 def participation_ratio_of_features(features) -> tuple[float, float]:
     """(PR, α²_eff) of the second-moment matrix S = XᵀX/n of ``features`` (n, F) (bias included)."""
     x = np.asarray(features, dtype=np.float64)
-    eig = np.clip(np.linalg.eigvalsh(x.T @ x / x.shape[0]), 0.0, None)
-    pr = eig.sum() ** 2 / np.sum(eig**2)
-    return float(pr), float(eig.sum() / pr)
+    n, f = x.shape
+    # PR = (tr S)² / tr S², and tr S² = ‖XᵀX‖²_F / n² = ‖XXᵀ‖²_F / n²: the smaller Gram matrix
+    # gives it (no eigendecomposition; F may be 10⁴ image pixels).
+    gram = x @ x.T if n < f else x.T @ x
+    trace = np.trace(gram) / n
+    pr = trace**2 / (np.sum(gram**2) / n**2)
+    return float(pr), float(trace / pr)
 
 
 def make_readout_rule(rule: str, model, sigma: float, loss: str):

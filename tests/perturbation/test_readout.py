@@ -108,3 +108,14 @@ def test_running_mean_baseline_learns_under_the_trainer(update_every):
     assert np.all(np.abs(np.asarray(result.state.rule_state["baseline"]) - last) < 0.5 * first)
     # Seeds draw their own perturbations, online too (both start from the same zero readout).
     assert not np.allclose(result.losses[0], result.losses[1])
+
+
+@pytest.mark.parametrize("shape", [(40, 7), (7, 40)])
+def test_participation_ratio_matches_the_eigenvalues_of_s(shape):
+    from plastix.readout import participation_ratio_of_features
+
+    x = np.random.default_rng(1).standard_normal(shape) * np.linspace(0.5, 3.0, shape[1])
+    eig = np.linalg.eigvalsh(x.T @ x / shape[0])
+    pr, alpha2 = participation_ratio_of_features(x)
+    np.testing.assert_allclose(pr, eig.sum() ** 2 / np.sum(eig**2), rtol=1e-10)
+    np.testing.assert_allclose(alpha2, eig.sum() / pr, rtol=1e-10)
