@@ -28,6 +28,7 @@ baseline learns this way.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from dataclasses import dataclass, field
@@ -183,6 +184,15 @@ class Trainer:
         return metrics
 
     # -- the loop ---------------------------------------------------------------------------
+    @functools.cached_property
+    def _compiled(self):
+        """The jitted chunk and evaluation functions, built once per Trainer (so that repeated
+        ``fit`` calls, e.g. resuming, reuse their compilations)."""
+        return (
+            jax.jit(jax.vmap(self._chunk_one_seed, in_axes=(0, 0, 0, 0, None))),
+            jax.jit(jax.vmap(self._evaluate_one_seed, in_axes=(0, 0, 0, None))),
+        )
+
     def fit(
         self,
         trials: int,
@@ -207,8 +217,7 @@ class Trainer:
         if state is None:
             state = self.init(seed, n_seeds)
         _, _, data_keys = seed_keys(seed, n_seeds)
-        chunk_fn = jax.jit(jax.vmap(self._chunk_one_seed, in_axes=(0, 0, 0, 0, None)))
-        eval_fn = jax.jit(jax.vmap(self._evaluate_one_seed, in_axes=(0, 0, 0, None)))
+        chunk_fn, eval_fn = self._compiled
         all_losses = np.zeros((n_seeds, trials), dtype=np.float64)
         if losses is not None:
             all_losses[:, : state.trial] = losses[:, : state.trial]
