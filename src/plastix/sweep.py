@@ -557,7 +557,12 @@ def start_ray(workers: int, address: str | None = None) -> bool:
             try:
                 ray.init(address=address, log_to_driver=False, logging_level="ERROR")
             except Exception as exc:  # ConnectionError, ValueError, gRPC errors, …
-                raise ConfigError.bad_value("--address", address, f"the address of a running Ray cluster ({_error_line(exc)})") from None
+                hint = ""
+                if "RAY_AUTH_MODE" not in os.environ:
+                    hint = "; a cluster with token authentication also needs RAY_AUTH_MODE=token"
+                raise ConfigError.bad_value(
+                    "--address", address, f"the address of a running Ray cluster ({_error_line(exc)}{hint})"
+                ) from None
         else:  # "local": always a new instance, never a cluster that happens to run on this machine
             ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     return True

@@ -213,3 +213,38 @@ def test_resume_refuses_a_different_sweep(tmp_path, small_file):
         run_sweep(load_sweep(small_file), tmp_path / "out", backend="serial", resume=True, progress=False)
     with pytest.raises(ConfigError, match="--resume"):
         run_sweep(parse_sweep(data), tmp_path / "out", backend="serial", progress=False)
+
+
+@pytest.mark.slow
+def test_sweep_on_a_separately_started_ray_cluster(tmp_path):
+    """--address: a Ray head started by `ray start` (as on a cluster) runs the issue's sweep with
+    the serial executor's numbers."""
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'plastix[ray]')")
+    import shutil
+    import socket
+
+    ray_cli = shutil.which("ray")
+    if ray_cli is None:
+        pytest.skip("the ray command is not on PATH")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # the head and this client agree on no token
+    subprocess.run([ray_cli, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                    "--disable-usage-stats"], env=env, check=True, capture_output=True, timeout=120)
+    try:
+        path = tmp_path / "issue.toml"
+        path.write_text(ISSUE_SWEEP)
+        out = tmp_path / "cluster"
+        done = subprocess.run([sys.executable, "-m", "plastix", "sweep", str(path), "--address", f"127.0.0.1:{port}",
+                               "--out", str(out)], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        serial = run_sweep(load_sweep(path), tmp_path / "serial", backend="serial", progress=False)
+        import csv
+
+        with open(out / "sweep.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert [float(r["final_loss_median"]) for r in rows] == pytest.approx(
+            [r["final_loss_median"] for r in serial], rel=1e-12)
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], env=env, capture_output=True, timeout=120)
