@@ -445,7 +445,7 @@ def part_reservoir(rep, P: Protocol) -> None:
     rep.claim("R1", CLAIMS[7][1],
               {"np_over_wp_excess_sigma_5e-3": ratio_finite, "np_over_wp_excess_sigma_1e-3": ratio_small},
               "≥ 3 at σ_eff = 5e-3; within [1/3, 3] at 1e-3", holds=bool(ok),
-              note="" if ok else "reservoir final-error ratios outside the stated bands")
+              note="" if ok else _reservoir_note(results, n, e_opt, ratio_finite, ratio_small, task.n_res))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     for ax, sigma in zip(axes, (SMALL_SIGMA, 5e-3)):
         _plot_curves(ax, np.arange(n), {k: results[(k, sigma)][0] for k in ("wp", "np")},
@@ -550,3 +550,18 @@ def run(rep) -> None:
     for name, part in PARTS.items():
         if chosen in (None, name):
             part(rep, protocol)
+
+
+def _reservoir_note(results, n, e_opt, ratio_finite, ratio_small, n_res) -> str:
+    """Why R1 failed, with the theory's own ratios (the spectral recursion T7) beside the measured."""
+    window = max(n // 10, 100)
+    theory = {k: final_mean(v[1], window) - e_opt for k, v in results.items()}
+    th_finite = theory[("np", 5e-3)] / theory[("wp", 5e-3)]
+    th_small = theory[("np", SMALL_SIGMA)] / theory[("wp", SMALL_SIGMA)]
+    return (
+        f"measured NP/WP excess-error ratios {ratio_finite:.2f} (σ_eff = 5e-3) and {ratio_small:.2f} (σ_eff = {SMALL_SIGMA:g}); "
+        f"the exact spectral theory for this {n_res}-unit reservoir predicts {th_finite:.2f} and {th_small:.2f}, so the "
+        "simulation follows the theory and the band is what fails: at this σ_eff the σ²-dependent part of the excess error, "
+        "larger for NP, still outweighs the part common to both rules, so the ratio has not fallen to ≈ 1; the paper's "
+        "'similar at small σ' needs a smaller σ_eff for this reservoir"
+    )
