@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import ConfigError
 
+GROUP = 8  # the seed_chunk of the "in groups" column
 SUITES = ("rate", "eprop")  # eprop: see plastix.bench_eprop
 
 
@@ -61,7 +62,7 @@ def _time(fn, repeats: int) -> float:
     return best
 
 
-def _setup(n_rec: int, n_steps: int, n_nets: int, rule_name: str):
+def _setup(n_rec: int, n_steps: int, n_nets: int, rule_name: str, seed_chunk: int | None = None):
     import jax
 
     from . import models, rules, tasks
@@ -77,18 +78,20 @@ def _setup(n_rec: int, n_steps: int, n_nets: int, rule_name: str):
     def grads(p, s):
         return rule.trial_grads(p, trial, jax.random.key(2), s)[0]
 
-    fn = jax.jit(jax.vmap(grads)) if n_nets > 1 else jax.jit(grads)
+    from .training import over_seeds
+
+    fn = jax.jit(over_seeds(grads, 2, seed_chunk)) if n_nets > 1 else jax.jit(grads)
     if n_nets == 1:
         params = jax.tree_util.tree_map(lambda a: a[0], params)
         state = jax.tree_util.tree_map(lambda a: a[0], state)
     return fn, params, state
 
 
-def time_rule(rule_name: str, n_rec: int, n_steps: int, n_nets: int, repeats: int) -> float:
+def time_rule(rule_name: str, n_rec: int, n_steps: int, n_nets: int, repeats: int, seed_chunk: int | None = None) -> float:
     """µs per time step (per call, i.e. for all ``n_nets`` networks together)."""
     import jax
 
-    fn, params, state = _setup(n_rec, n_steps, n_nets, rule_name)
+    fn, params, state = _setup(n_rec, n_steps, n_nets, rule_name, seed_chunk)
     seconds = _time(lambda: jax.block_until_ready(fn(params, state)), repeats)
     return seconds / n_steps * 1e6
 
@@ -125,11 +128,14 @@ def run_rate_suite(quick: bool = False, log=print) -> dict:
                 continue
             steps = n_steps if rule != "rtrl" else (50 if n >= 100 else 200)
             row[f"{rule}_us"] = time_rule(rule, n, steps, 1, repeats)
-            row[f"{rule}_64_us"] = time_rule(rule, n, steps, 64, max(1, repeats // 2)) if not (rule == "rtrl" and n >= 100) else None
+            many = not (rule == "rtrl" and n >= 100)
+            row[f"{rule}_64_us"] = time_rule(rule, n, steps, 64, max(1, repeats // 2)) if many else None
+            row[f"{rule}_64g_us"] = time_rule(rule, n, steps, 64, max(1, repeats // 2), GROUP) if many else None
         row["rflo_speedup_vs_numpy"] = row["numpy_rflo_us"] / row["rflo_us"]
         for rule in ("rflo", "rtrl", "bptt"):
             if row.get(f"{rule}_64_us"):
                 row[f"{rule}_per_net_ratio_64"] = row[f"{rule}_64_us"] / 64 / row[f"{rule}_us"]
+                row[f"{rule}_per_net_ratio_64g"] = row[f"{rule}_64g_us"] / 64 / row[f"{rule}_us"]
         log(row)
         rows.append(row)
     memory = []
@@ -154,18 +160,30 @@ def markdown(results: dict) -> str:
         f"Machine: {results['machine']}; JAX {results['jax']} on {results['backend']}; {results['date']}; "
         f"T = {results['n_steps']} steps (RTRL: 50–200).",
         "",
-        "| N | NumPy RFLO µs/step | RFLO µs/step | speed-up | RTRL µs/step | BPTT µs/step "
-        "| RFLO ×64 µs/step (per net ÷ single) | BPTT ×64 (per net ÷ single) | RTRL ×64 (per net ÷ single) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| N | NumPy RFLO µs/step | RFLO µs/step | speed-up | RTRL µs/step | BPTT µs/step |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results["speed"]:
-        per = lambda rule: (
-            f"{fmt(r.get(f'{rule}_64_us'))} ({fmt(r.get(f'{rule}_per_net_ratio_64'))})" if r.get(f"{rule}_64_us") else "—"
-        )
         lines.append(
             f"| {r['n_rec']} | {fmt(r['numpy_rflo_us'])} | {fmt(r['rflo_us'])} | {fmt(r['rflo_speedup_vs_numpy'])}× "
-            f"| {fmt(r.get('rtrl_us'))} | {fmt(r['bptt_us'])} | {per('rflo')} | {per('bptt')} | {per('rtrl')} |"
+            f"| {fmt(r.get('rtrl_us'))} | {fmt(r['bptt_us'])} |"
         )
+    lines += [
+        "",
+        f"64 networks at once: µs per time step for all 64, and (per network ÷ one network alone); one vmap, "
+        f"or groups of {GROUP} (`seed_chunk={GROUP}`):",
+        "",
+        "| N | RFLO ×64 | RFLO ×64, groups | BPTT ×64 | BPTT ×64, groups | RTRL ×64 | RTRL ×64, groups |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results["speed"]:
+        per = lambda key, ratio: (  # noqa: E731
+            f"{fmt(r.get(key))} ({fmt(r.get(ratio))})" if r.get(key) else "—"
+        )
+        cells = []
+        for rule in ("rflo", "bptt", "rtrl"):
+            cells += [per(f"{rule}_64_us", f"{rule}_per_net_ratio_64"), per(f"{rule}_64g_us", f"{rule}_per_net_ratio_64g")]
+        lines.append(f"| {r['n_rec']} | " + " | ".join(cells) + " |")
     lines += ["", "| rule | N | T | working memory (MiB) |", "|---|---|---|---|"]
     for m in results["memory"]:
         lines.append(f"| {m['rule']} | {m['n_rec']} | {m['n_steps']} | {m['temp_bytes'] / 2**20:.3f} |")

@@ -58,6 +58,7 @@ class CompareConfig(BaseModel):
     update_every: PositiveInt | None = None
     chunk: PositiveInt = 500
     grad_cosine: bool = False
+    seed_chunk: PositiveInt | None = None  # train the seeds in groups of at most this many (large N on a CPU)
 
     @pydantic.field_validator("rules")
     @classmethod
@@ -184,6 +185,7 @@ def run_compare(setup: Setup, run_dir: Path, progress: bool = True, on_chunk=Non
                 setup.model, setup.task, rule, make_optimizer(conf.optimizer, setup.lrs[name], conf.clip),
                 batch_size=conf.batch_size, update_every=conf.update_every, chunk=conf.chunk,
                 grad_cosine=conf.grad_cosine,
+                seed_chunk=conf.seed_chunk,
             )
             results[name] = _train_rule(trainer, name, conf, ckpt_dir, lambda n, t=task_id: bar.advance(t, n), on_chunk)
 

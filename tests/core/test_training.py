@@ -177,3 +177,22 @@ def test_divergence_in_compare_keeps_last_good_checkpoint(tmp_path, monkeypatch,
     assert not (out / "summary.json").exists()
     with np.load(out / "checkpoints" / "bptt.npz") as data:
         assert all(np.isfinite(data[k]).all() for k in data.files if k != "__meta__")
+
+
+def test_seed_groups_give_the_numbers_of_one_vmap():
+    from plastix.training import seed_group_size
+
+    assert [seed_group_size(9, c) for c in (None, 1, 2, 4, 8, 9, 20)] == [9, 1, 1, 3, 3, 9, 9]
+    model = px.models.RateRNN(n_in=1, n_rec=8, n_out=1)
+    task = px.tasks.get("periodic", period=20)
+    results = []
+    for seed_chunk in (None, 2, 4):
+        trainer = Trainer(model, task, px.rules.get("rflo", model), make_optimizer("sgd", 0.03), chunk=10,
+                          seed_chunk=seed_chunk)
+        results.append(trainer.fit(20, seed=3, n_seeds=6))
+    for other in results[1:]:
+        np.testing.assert_allclose(other.losses, results[0].losses, rtol=1e-5)
+        np.testing.assert_allclose(other.state.params["w_rec"], results[0].state.params["w_rec"], rtol=1e-5, atol=1e-7)
+        assert [r["seed"] for r in other.records] == [r["seed"] for r in results[0].records]
+    with pytest.raises(px.errors.ConfigError):
+        Trainer(model, task, px.rules.get("rflo", model), make_optimizer("sgd", 0.03), seed_chunk=0)
