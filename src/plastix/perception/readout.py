@@ -186,11 +186,10 @@ def perturbation_readout_trainer(rule: str = "np", epochs: int = 200, batch_size
     check_positive("batch_size", batch_size, integer=True)
 
     def train(features, labels, key):
-        from ..readout import train_readout
+        from ..readout import perturbation_trainer
 
-        out = train_readout(features, np.asarray(labels), key, rule=rule, epochs=epochs,
-                            batch_size=min(batch_size, int(features.shape[0])))
-        return {"weights": out["weights"], "bias": out["bias"]}
+        trainer = perturbation_trainer(rule, epochs=epochs, batch_size=min(batch_size, int(features.shape[0])))
+        return trainer(features, np.asarray(labels), key)
 
     return train
 
