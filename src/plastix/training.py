@@ -97,8 +97,8 @@ def over_seeds(fn: Callable, n_mapped: int, seed_chunk: int | None) -> Callable:
     :func:`seed_group_size` seeds, each group a ``vmap``, the groups one after another
     (``lax.map``).  On a CPU, many large networks vmapped at once stream every network's weights
     and traces through the cache at every time step; groups that fit in the cache are faster per
-    network (docs/benchmarks.md: RFLO at N = 300, 64 networks: 1.9× a single network's time per
-    network in one vmap, 0.6× in groups of 8).  The results are the same either way.
+    network (docs/benchmarks.md: at N = 300, 64 networks in one vmap cost 2.6–2.8× a single
+    network's time per network, in groups of 8 0.6–0.8×).  The results are the same either way.
     """
 
     def run(*args):
