@@ -32,7 +32,6 @@ import functools
 import inspect
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import jax

@@ -31,7 +31,7 @@ from .network import EnergyModel, FixedPointNet, Relaxed, anneal, lyapunov_step_
 from .oscillation import oscillatory_learning
 from .rbp import RecurrentBackprop, gradient_at_fixed_point, implicit_gradient
 from .trajectory import trajectory_grads
-from .train import MLP, evaluate, fit, fit_seeds, layerwise_sgd
+from .train import MLP, evaluate, fit, fit_seeds, fit_seeds_or_error, layerwise_sgd
 
 RULES = ("cl", "chl", "dbm", "eqprop", "rbp", "backprop")
 
@@ -60,7 +60,7 @@ __all__ = [
     "ContrastiveRule", "Dataset", "EnergyModel", "FixedPointNet", "LogicNetwork", "MLP", "OscillationWarning", "Program",
     "ProgramError", "RULES", "RecurrentBackprop", "Relaxed", "SCHEMES", "anneal", "baldi_pineda",
     "capacity_curve", "chl", "contrastive", "corrupt", "data", "dbm", "digits", "eqprop", "evaluate", "fit",
-    "fit_seeds", "get", "gradient_at_fixed_point", "hebbian_weights", "hopfield", "implicit_gradient",
+    "fit_seeds", "fit_seeds_or_error", "get", "gradient_at_fixed_point", "hebbian_weights", "hopfield", "implicit_gradient",
     "layerwise_sgd", "logic", "lyapunov_step_bound", "network", "oscillation", "oscillatory_learning",
     "parse_program", "random_patterns", "random_program", "rbp", "recall", "relax_trajectory", "train",
     "trajectory", "trajectory_grads", "wan_abdullah", "xor",

@@ -129,6 +129,17 @@ def fit_seeds(rule, data: Dataset, seeds, *, epochs: int, batch_size: int, lr=0.
     return _train(rule, stacked, data, keys, epochs, batch_size, lr, eval_every, callback)
 
 
+
+def fit_seeds_or_error(rule, data: Dataset, seeds, **kw):
+    """``(history, None)`` from :func:`fit_seeds`, or ``(None, message)`` when training diverges
+    (reproductions then report the divergence in their table instead of stopping)."""
+    from ..errors import DivergenceError
+
+    try:
+        return fit_seeds(rule, data, seeds, **kw)[1], None
+    except DivergenceError as exc:
+        return None, str(exc)
+
 def _train(rule, params, data, keys, epochs, batch_size, lr, eval_every, callback):
     check_positive("epochs", epochs, integer=True)
     check_positive("batch_size", batch_size, integer=True)

@@ -123,6 +123,19 @@ class Reproduction:
         """Keep a number for ``results.json`` (raw measurements behind the claims)."""
         self._numbers[key] = value
 
+    def run_parts(self, parts, run_part: Callable[[str], None]) -> None:
+        """``run_part(part)`` for every part (only the one named by ``--figure``, if given), with
+        matplotlib's file backend; each part's wall-clock seconds go to ``results.json``."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        only = self.options.get("figure")
+        for part in parts:
+            if only in (None, part):
+                started = time.time()
+                run_part(part)
+                self.record(f"seconds_{part}", round(time.time() - started, 1))
+
     # -- claims -----------------------------------------------------------------------------
     def claim(
         self,

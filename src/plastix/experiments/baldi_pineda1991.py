@@ -43,25 +43,9 @@ OPTIONS = {"figure": (list(PARTS), "run only this part")}
 
 
 def run(rep) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    only = rep.options.get("figure")
-    for part in PARTS:
-        if only in (None, part):
-            t0 = time.time()
-            globals()[f"_{part}"](rep)
-            rep.record(f"seconds_{part}", round(time.time() - t0, 1))
+    rep.run_parts(PARTS, lambda part: globals()[f"_{part}"](rep))
 
 
-def _train(pe, rule, data, seeds, **kw):
-    """fit_seeds, or (None, message) when training diverges (the row then says so)."""
-    from plastix.errors import DivergenceError
-
-    try:
-        return pe.fit_seeds(rule, data, seeds, **kw)[1], None
-    except DivergenceError as exc:
-        return None, str(exc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,7 +207,7 @@ def _xor(rep):
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name, rule, data in cases:
         t0 = time.time()
-        hist, err = _train(pe, rule, data, seeds, epochs=epochs, batch_size=4, lr=2.0, eval_every=epochs // 10,
+        hist, err = pe.fit_seeds_or_error(rule, data, seeds, epochs=epochs, batch_size=4, lr=2.0, eval_every=epochs // 10,
                            init_kw={"gain": 2.0})
         if hist is None:
             rows.append([name, f"diverged: {err}", "", round(time.time() - t0, 1)])
@@ -264,7 +248,7 @@ def _digits(rep):
     rows, acc = [], {}
     for name, rule, lr in cases:
         t0 = time.time()
-        hist, err = _train(pe, rule, data, seeds, epochs=epochs, batch_size=20, lr=lr, eval_every=epochs)
+        hist, err = pe.fit_seeds_or_error(rule, data, seeds, epochs=epochs, batch_size=20, lr=lr, eval_every=epochs)
         if hist is None:
             acc[name] = float("nan")
             rows.append([name, f"{lr[0]:g}/{lr[1]:g}", f"diverged: {err}", "", "", round(time.time() - t0, 1)])

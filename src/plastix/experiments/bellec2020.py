@@ -73,17 +73,13 @@ def _settings(quick: bool) -> dict:
 
 
 def run(rep) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    only = rep.options.get("figure")
     settings = _settings(rep.quick)
-    for part in PARTS:
-        if only in (None, part):
-            t0 = time.time()
-            print(f"bellec2020: {part} …", flush=True)
-            globals()[f"_{part}"](rep, settings.get(part, {}))
-            rep.record(f"seconds_{part}", round(time.time() - t0, 1))
+
+    def run_part(part):
+        print(f"bellec2020: {part} …", flush=True)
+        globals()[f"_{part}"](rep, settings.get(part, {}))
+
+    rep.run_parts(PARTS, run_part)
 
 
 @contextmanager

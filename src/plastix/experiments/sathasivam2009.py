@@ -20,7 +20,6 @@ here are measured with the protocol described in the docs page.
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
@@ -46,15 +45,7 @@ EXAMPLE = "C :- A, B.\nD :- B.\n:- C.\n"
 
 
 def run(rep) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    only = rep.options.get("figure")
-    for part in PARTS:
-        if only in (None, part):
-            t0 = time.time()
-            globals()[f"_{part}"](rep)
-            rep.record(f"seconds_{part}", round(time.time() - t0, 1))
+    rep.run_parts(PARTS, lambda part: globals()[f"_{part}"](rep))
 
 
 def _weights(rep):
