@@ -9,9 +9,5 @@ import pytest
 @pytest.fixture
 def x64():
     """Run one test in float64, restoring the default precision afterwards."""
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with jax.enable_x64(True):
         yield
-    finally:
-        jax.config.update("jax_enable_x64", previous)

@@ -9,7 +9,6 @@ hold only at converged fixed points.
 
 from __future__ import annotations
 
-import contextlib
 
 import jax
 import jax.numpy as jnp
@@ -20,15 +19,9 @@ from .network import FixedPointNet
 from .rbp import RecurrentBackprop, loss_at_fixed_point
 
 
-@contextlib.contextmanager
 def float64():
-    """Enable float64 inside the block (restoring the previous setting)."""
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", previous)
+    """Enable float64 inside the block (restoring the previous setting): ``jax.enable_x64(True)``."""
+    return jax.enable_x64(True)
 
 
 def flat(tree) -> jax.Array:

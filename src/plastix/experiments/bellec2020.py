@@ -27,7 +27,6 @@ Quick mode shortens training and, for evidence accumulation, the trial (cues of 
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -82,18 +81,6 @@ def run(rep) -> None:
     rep.run_parts(PARTS, run_part)
 
 
-@contextmanager
-def _float64():
-    import jax
-
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", previous)
-
-
 def _rel(a, b) -> float:
     import jax.numpy as jnp
 
@@ -110,7 +97,7 @@ def _exactness(rep, cfg) -> None:
     from ..rules.eprop import EProp, SurrogateAutodiff, eligibility_traces
     from ..tasks.base import Trial
 
-    with _float64():
+    with jax.enable_x64(True):
         model = SpikingRNN(n_in=5, n_rec=8, n_out=2, tau_m=20.0, tau_a=200.0, v_th=0.5, n_ref=3, bias=True,
                            beta=(0.0, 0.0, 0.0, 0.0, 0.3, 0.5, 0.8, 1.0), w_in_scale=3.0, w_rec_scale=2.0)
         params = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float64), model.init(jax.random.key(0)))
