@@ -26,15 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-def time_call(fn, *args, reps: int) -> float:
-    jax.block_until_ready(fn(*args))  # compile
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+from plastix.bench import median_seconds
 
 
 def time_numpy(fn, reps: int) -> float:
@@ -67,7 +59,7 @@ def bench_rules(reps):
         fn = jax.jit(lambda p, rule=rule: rule.grads(p, x, y, jax.random.key(1)))
         _, m = fn(params)
         iters = {k: int(v) for k, v in m.items() if k.endswith("_iter")}
-        out[name] = {"us": time_call(lambda p, fn=fn: fn(p)[0], params, reps=reps) * 1e6, "iterations": iters}
+        out[name] = {"us": median_seconds(lambda p, fn=fn: fn(p)[0], params, reps=reps) * 1e6, "iterations": iters}
     base = out["backprop MLP"]["us"]
     for v in out.values():
         v["relative"] = v["us"] / base
@@ -86,7 +78,7 @@ def bench_relaxation(reps):
     out = {}
     for B in (20, 1347):
         x = jnp.asarray(data.x_train[:B])
-        jax_us = time_call(free, p, x, reps=reps) * 1e6
+        jax_us = median_seconds(free, p, x, reps=reps) * 1e6
         xn = np.asarray(x)
 
         def numpy_relax():
@@ -142,7 +134,7 @@ def bench_hopfield(reps):
     xi = random_patterns(jax.random.key(0), P, N)
     W = hopfield.hebbian_weights(xi)
     cues = xi[:32]
-    jax_us = time_call(lambda c: hopfield.recall(W, c, jax.random.key(1)).S, cues, reps=max(3, reps // 4)) * 1e6 / 32
+    jax_us = median_seconds(lambda c: hopfield.recall(W, c, jax.random.key(1)).S, cues, reps=max(3, reps // 4)) * 1e6 / 32
     Wn, cn = np.asarray(W), np.asarray(cues)
     rng = np.random.default_rng(0)
 

@@ -25,19 +25,9 @@ import time
 import jax
 import numpy as np
 
+from plastix.bench import best_seconds
 from plastix import perception as px
 from plastix.perception import layers, numpy_reference as ref
-
-
-def best_time(fn, repeats: int) -> tuple[float, float]:
-    """(best wall-clock seconds, best process CPU seconds) over ``repeats`` calls."""
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return min(wall), min(cpu)
 
 
 def main() -> None:
@@ -75,7 +65,7 @@ def main() -> None:
         start = time.perf_counter()
         jax.block_until_ready(fn(chunks[0]))
         compile_s = time.perf_counter() - start
-        wall, cpu = best_time(lambda: [jax.block_until_ready(fn(c)) for c in chunks], repeats)
+        wall, cpu = best_seconds(lambda: [jax.block_until_ready(fn(c)) for c in chunks], repeats)
         results["stages"][name] = {
             "jax_s_per_image": wall / n_jax, "jax_cpu_s_per_image": cpu / n_jax, "jax_compile_s": compile_s,
         }
@@ -90,7 +80,7 @@ def main() -> None:
         return ref.c2(ref.s2(c1, protos.patches, config))
 
     for name in stages:
-        wall, cpu = best_time(lambda: [numpy_stage(name, img) for img in images[:n_numpy]], max(2, repeats - 2))
+        wall, cpu = best_seconds(lambda: [numpy_stage(name, img) for img in images[:n_numpy]], max(2, repeats - 2))
         r = results["stages"][name]
         r["numpy_s_per_image"], r["numpy_cpu_s_per_image"] = wall / n_numpy, cpu / n_numpy
         r["speedup"] = r["numpy_s_per_image"] / r["jax_s_per_image"]

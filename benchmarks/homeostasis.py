@@ -26,19 +26,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from plastix.bench import best_seconds
 from plastix.homeostasis import (EINetwork, PSDScaling, RateNetwork, init_averages, innate, make_trainer,
                                  rls_update_per_unit)
 from plastix.homeostasis.numpy_reference import simulate_numpy
-
-
-def best_time(fn, repeats: int) -> tuple[float, float]:
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    return min(wall), min(cpu)
 
 
 def compile_time(fn) -> float:
@@ -72,9 +63,9 @@ def main() -> None:
     keys = jax.random.split(jax.random.key(1), batch)
     c_one = compile_time(lambda: one(params, keys[0]).block_until_ready())
     c_many = compile_time(lambda: many(params, keys).block_until_ready())
-    np_wall, np_cpu = best_time(lambda: simulate_numpy(net, params, noise), max(1, repeats - 1))
-    one_wall, one_cpu = best_time(lambda: one(params, keys[0]).block_until_ready(), repeats)
-    many_wall, many_cpu = best_time(lambda: many(params, keys).block_until_ready(), repeats)
+    np_wall, np_cpu = best_seconds(lambda: simulate_numpy(net, params, noise), max(1, repeats - 1))
+    one_wall, one_cpu = best_seconds(lambda: one(params, keys[0]).block_until_ready(), repeats)
+    many_wall, many_cpu = best_seconds(lambda: many(params, keys).block_until_ready(), repeats)
     results["spiking_trial"] = {
         "network": f"{net.n_exc} E + {net.n_inh} I, {net.n_steps} steps", "batch": batch,
         "numpy_trials_per_s": 1 / np_wall, "jax_trials_per_s": 1 / one_wall, "jax_vmap_trials_per_s": batch / many_wall,
@@ -94,7 +85,7 @@ def main() -> None:
     err = jnp.asarray(np.random.default_rng(2).normal(size=U).astype(np.float32) * 0.01)
     step = jax.jit(rls_update_per_unit)
     c_rls = compile_time(lambda: jax.block_until_ready(step(P, w, features, err)))
-    jax_wall, jax_cpu = best_time(lambda: jax.block_until_ready(step(P, w, features, err)), repeats * 3)
+    jax_wall, jax_cpu = best_seconds(lambda: jax.block_until_ready(step(P, w, features, err)), repeats * 3)
 
     partners = [np.flatnonzero(np.asarray(rparams["w_rec"])[i]) for i in range(U)]
     P_np = [np.eye(len(p), dtype=np.float32) for p in partners]
@@ -109,7 +100,7 @@ def main() -> None:
             P_np[i] -= np.outer(Pr, Pr) / c
             W_np[i, p] -= e_np[i] * Pr / c
 
-    np_rls_wall, np_rls_cpu = best_time(numpy_rls, repeats)
+    np_rls_wall, np_rls_cpu = best_seconds(numpy_rls, repeats)
     results["innate_rls_update"] = {
         "plastic_units": U, "padded_inputs": K,
         "numpy_loop_updates_per_s": 1 / np_rls_wall, "jax_vmap_updates_per_s": 1 / jax_wall,
@@ -123,7 +114,7 @@ def main() -> None:
                                "w_ie": PSDScaling(rate=0.03, target=2.0, w_max=1.0)})
     n_trials = 20 if args.quick else 100
     c_train = compile_time(lambda: jax.block_until_ready(train(params, init_averages(net), jax.random.key(3), n_trials)))
-    tr_wall, tr_cpu = best_time(lambda: jax.block_until_ready(train(params, init_averages(net), jax.random.key(3), n_trials)),
+    tr_wall, tr_cpu = best_seconds(lambda: jax.block_until_ready(train(params, init_averages(net), jax.random.key(3), n_trials)),
                                 max(1, repeats - 1))
     results["psd_training"] = {"trials": n_trials, "trials_per_s": n_trials / tr_wall,
                                "cpu_s_per_trial": tr_cpu / n_trials, "compile_s": c_train}

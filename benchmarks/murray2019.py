@@ -23,7 +23,6 @@ from datetime import date
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 
 
 def best_time(fn, *args, repeats=3):

@@ -19,20 +19,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import time
 
 import jax
 
-
-def time_call(fn, *args, reps: int) -> float:
-    jax.block_until_ready(fn(*args))  # compile
-    samples = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+from plastix.bench import median_seconds
 
 
 def bench_rules(model, trial, names, reps):
@@ -44,7 +35,7 @@ def bench_rules(model, trial, names, reps):
         rule = px.rules.get(name, model)
         state = rule.init(params, jax.random.key(1))
         fn = jax.jit(lambda p, k, rule=rule, state=state: rule.trial_grads(p, trial, k, state)[0])
-        out[name] = time_call(fn, params, jax.random.key(2), reps=reps) * 1e6
+        out[name] = median_seconds(fn, params, jax.random.key(2), reps=reps) * 1e6
     return out
 
 

@@ -52,6 +52,33 @@ def numpy_rflo_trial(w_rec, w_in, w_out, B, inputs, targets, tau, h0=0.1):
     return g_rec, g_in, g_out
 
 
+def median_seconds(fn, *args, reps: int) -> float:
+    """Median wall-clock seconds of ``fn(*args)`` (blocking on its result) over ``reps`` calls,
+    after one call that compiles."""
+    import statistics
+
+    import jax
+
+    jax.block_until_ready(fn(*args))
+    samples = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def best_seconds(fn, repeats: int) -> tuple[float, float]:
+    """(best wall-clock seconds, best process CPU seconds) of ``fn()`` over ``repeats`` calls."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu)
+
+
 def _time(fn, repeats: int) -> float:
     fn()  # compile / warm up
     best = float("inf")
