@@ -27,7 +27,7 @@ PACKAGE = ROOT / "src" / "plastix"
 
 # Top-level pages in this order; any other top-level page goes under "Areas".
 TOP = ["index.md", "getting-started.md", "choosing-a-rule.md"]
-GUIDES = ["training.md", "sweeps.md", "reports.md", "gpu.md"]
+GUIDES = ["rule-protocol.md", "writing-a-rule.md", "training.md", "sweeps.md", "reports.md", "gpu.md"]
 TASK_EXTRA = ["neurogym.md"]  # top-level pages shown in the Tasks section
 RULE_ORDER = ["bptt", "rtrl", "rflo"]
 

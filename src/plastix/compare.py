@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
 
 from . import config as cfg
 from .errors import ConfigError
-from .runs import check_writable, load_pytree, make_run_dir, save_arrays, save_figure, save_pytree
+from .runs import check_writable, file_stem, load_pytree, make_run_dir, save_arrays, save_figure, save_pytree
 from .runs import write_json, write_jsonl, write_text
 
 # Murray 2019, Fig. 2 (spec §2.1): best learning rate per trial length T on the periodic task.
@@ -208,7 +208,7 @@ def run_compare(setup: Setup, run_dir: Path, progress: bool = True, on_chunk=Non
     write_jsonl(run_dir / "metrics.jsonl", rows)
     save_arrays(run_dir / "curves.npz", {name: r["losses"] for name, r in results.items()})
     for name, r in results.items():
-        save_pytree(run_dir / f"params_{name}.npz", r["params"], {"rule": name, "seeds": conf.seeds})
+        save_pytree(run_dir / f"params_{file_stem(name)}.npz", r["params"], {"rule": name, "seeds": conf.seeds})
     save_figure(learning_curve_figure({n: r["losses"] for n, r in results.items()}, conf), run_dir / "learning_curves.png")
     write_json(run_dir / "summary.json", summary)
     return summary
@@ -218,7 +218,7 @@ def _train_rule(trainer, name, conf, ckpt_dir, advance, on_chunk=None) -> dict:
     """Train one rule, resuming from (and writing) ``checkpoints/<rule>.npz`` after every chunk."""
     import jax
 
-    ckpt = ckpt_dir / f"{name}.npz"
+    ckpt = ckpt_dir / f"{file_stem(name)}.npz"
     state = trainer.init(conf.seed, conf.seeds)
     losses, records, seconds_before = None, [], 0.0
     if ckpt.exists():

@@ -23,12 +23,33 @@ def parse_value(text: str) -> Any:
         return text
 
 
+def split_key(key: str) -> list[str]:
+    """``a.b.c`` → [a, b, c]; a part in double quotes may hold dots, as in TOML:
+    ``rule_options."examples/my_rule.py:MyRule".tau`` → [rule_options, examples/my_rule.py:MyRule, tau]."""
+    parts, rest = [], key.strip()
+    while True:
+        if rest.startswith('"'):
+            end = rest.find('"', 1)
+            if end < 0:
+                raise ConfigError.bad_value("--set key", key, 'dotted names with balanced double quotes, e.g. a."b.c".d')
+            part, rest = rest[1:end], rest[end + 1 :].strip()
+        else:
+            part, _, tail = rest.partition(".")
+            part, rest = part.strip(), ("." + tail if _ else "")
+        parts.append(part)
+        if not rest:
+            return parts
+        if not rest.startswith("."):
+            raise ConfigError.bad_value("--set key", key, 'dotted names, e.g. lr or rule_options."file.py:Rule".option')
+        rest = rest[1:].strip()
+
+
 def apply_override(data: dict, assignment: str, model_cls: type[pydantic.BaseModel]) -> None:
     """Apply ``key.sub=value`` to the nested dict ``data`` (keys checked against ``model_cls``)."""
     if "=" not in assignment:
         raise ConfigError.bad_value("--set", assignment, "key=value, e.g. lr=0.01 or task_options.period=400")
     key, _, raw = assignment.partition("=")
-    parts = [p.strip() for p in key.strip().split(".")]
+    parts = split_key(key)
     if not parts[0] or parts[0] not in model_cls.model_fields:
         raise ConfigError.bad_value("--set key", key, ", ".join(model_cls.model_fields))
     target = data

@@ -13,11 +13,12 @@ def cosine(a, b, eps: float = 1e-30):
     return jnp.dot(va, vb) / jnp.maximum(jnp.linalg.norm(va) * jnp.linalg.norm(vb), eps)
 
 
-def feedback_alignment(params: dict, rule_state: dict):
-    """cos(vec W_out, vec Bᵀ) (Murray 2019, Fig. 2c); NaN when the rule has no feedback matrix."""
-    if "feedback" not in rule_state:
+def feedback_alignment(params: dict, feedback):
+    """cos(vec W_out, vec Bᵀ) (Murray 2019, Fig. 2c) for the feedback matrix B (N, n_out); NaN
+    when there is none (``feedback=None``: the rule uses W_outᵀ or no feedback)."""
+    if feedback is None:
         return jnp.nan
-    return cosine(params["w_out"], rule_state["feedback"].T)
+    return cosine(params["w_out"], feedback.T)
 
 
 def gradient_alignment(estimate: dict, exact: dict, keys=("w_rec",)):

@@ -11,8 +11,9 @@ where node noise enters (``perturbation_layers``: the output units, presynaptic 
 runs with node noise added to y (``run_node_perturbed``), so WP, NP, WP0, HP and BPTT (the exact
 gradient) all train it.  W starts at ``init_scale``·N(0, 1/N) (0 by default, as in the paper).
 
-**Loops.**  :func:`fit_task` trains many independent readouts (``vmap`` over seeds, ``lax.scan``
-over trials) with plain SGD followed by optional multiplicative decay,
+**Loops.**  :func:`fit_task` trains many independent readouts with plastix's training loop
+(:class:`plastix.training.Trainer`: ``vmap`` over seeds, ``lax.scan`` over trials) with plain SGD
+followed by optional multiplicative decay,
 
     W ← γ (W − η ĝ)                       (the paper's update order; γ = 1: no decay)
 
@@ -138,10 +139,12 @@ def fit_task(
 ) -> dict:
     """Train ``n_seeds`` copies of ``model`` on ``task`` with ``rule`` and SGD (+ decay γ).
 
-    ``record(task, params) -> {name: array}`` is evaluated after every update (define it at
-    module level: the compiled loop is cached per (model, task, rule, trials, batch, record), and
-    lr, γ and the rule's σ are traced, so sweeps over them compile once).  ``init_params`` (one
-    network, no seed axis) replaces ``model.init`` for every seed.
+    The loop is :class:`plastix.training.Trainer` with the update W ← γ (W − η ĝ)
+    (:func:`plastix.training.scaled_sgd_with_decay`).  ``record(task, params) -> {name: array}``
+    is evaluated after every update (define it at module level: the Trainer is cached per (model,
+    task, rule, trials, batch, record), and lr, γ and the rule's σ are traced, so sweeps over them
+    compile once).  ``init_params`` (one network, no seed axis) replaces ``model.init`` for every
+    seed.  A diverging seed is not an error here: its losses become NaN.
 
     Returns ``{"params": final params (seeds, …), "losses": (seeds, trials) loss of each trial
     before its update, "records": {name: (seeds, trials, …)}}``.
@@ -151,42 +154,24 @@ def fit_task(
     check_positive("n_seeds", n_seeds, integer=True)
     if not (isinstance(decay, (int, float)) and 0 < decay <= 1):
         raise ConfigError.bad_value("decay", decay, "a number in (0, 1]")
-    base = jax.random.key(seed)
-    seed_keys = jax.vmap(lambda s: jax.random.split(jax.random.fold_in(base, s), 3))(jnp.arange(n_seeds))
-    if init_params is None:
-        params = jax.vmap(model.init)(seed_keys[:, 0])
-    else:
-        params = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n_seeds,) + a.shape), init_params)
-    rule_state = jax.vmap(rule.init)(params, seed_keys[:, 1])
-    sigma = getattr(rule, "sigma", 1.0)
-    template = dataclasses.replace(rule, sigma=1.0) if hasattr(rule, "sigma") else rule
-    run = _compiled_fit(model, task, template, trials, batch_size, record)
-    params, losses, recs = run(params, rule_state, seed_keys[:, 2], lr, decay, sigma)
-    return {"params": params, "losses": np.asarray(losses), "records": {k: np.asarray(v) for k, v in recs.items()}}
+    from .training import set_hyperparams
+
+    traced = {"sigma": rule.sigma} if hasattr(rule, "sigma") else {}
+    template = dataclasses.replace(rule, sigma=1.0) if traced else rule
+    trainer = _readout_trainer(model, task, template, int(trials), batch_size, record)
+    state = trainer.init(seed, n_seeds, init_params=init_params, rule_hyperparams=traced)
+    state = dataclasses.replace(state, opt_state=set_hyperparams(state.opt_state, n_seeds, learning_rate=lr, decay=decay))
+    result = trainer.fit(int(trials), seed=seed, n_seeds=n_seeds, state=state)
+    return {"params": result.state.params, "losses": result.losses, "records": result.trial_records}
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled_fit(model, task, template, trials, batch_size, record):
-    """The jitted (vmap over seeds) ∘ (scan over trials) loop for one configuration."""
+def _readout_trainer(model, task, template, trials, batch_size, record):
+    """One Trainer (one compilation) per configuration; lr, γ and σ are set per call."""
+    from .training import Trainer, scaled_sgd_with_decay
 
-    def one_seed(params, rule_state, data_key, lr, decay, sigma):
-        rule = dataclasses.replace(template, sigma=sigma) if hasattr(template, "sigma") else template
-        update_state = getattr(rule, "update_state", lambda state, metrics: state)
-
-        def body(carry, i):
-            params, rule_state = carry
-            k_sample, k_rule = jax.random.split(jax.random.fold_in(data_key, i))
-            trial = task.sample(k_sample, batch_size)
-            grads, metrics = rule.trial_grads(params, trial, k_rule, rule_state)
-            rule_state = update_state(rule_state, metrics)
-            params = jax.tree_util.tree_map(lambda w, g: decay * (w - lr * g), params, grads)
-            params = model.constrain(params)
-            return (params, rule_state), (metrics["loss"], record(task, params) if record else {})
-
-        (params, _), (losses, recs) = jax.lax.scan(body, (params, rule_state), jnp.arange(trials))
-        return params, losses, recs
-
-    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, None, None, None)))
+    return Trainer(model, task, template, scaled_sgd_with_decay(1.0, 1.0), batch_size=batch_size, chunk=trials,
+                   record=record, stop_on_divergence=False)
 
 
 # --------------------------------------------------------------------------------------------

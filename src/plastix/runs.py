@@ -26,6 +26,11 @@ def timestamp() -> str:
     return _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+def file_stem(name: str) -> str:
+    """A file-name-safe form of a label such as ``examples/my_rule.py:MyRule`` (→ ``examples_my_rule.py_MyRule``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "unnamed"
+
+
 def check_writable(path: str | os.PathLike, field: str = "--out") -> Path:
     """Check that ``path`` can be created (or is an existing writable folder), without creating it."""
     path = Path(path)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix.rules.base import loss_value
+from plastix.rules.base import FeedbackState, Stretch, loss_value
 
 
 def small_problem(noise_std=0.0, sparsity=0.0, dale=False, n_steps=25):
@@ -111,9 +111,9 @@ def test_random_feedback_uses_fixed_matrix(x64):
     model, params, trial = small_problem()
     rule = px.rules.get("rflo", model, feedback_scale=0.5)
     state = rule.init(params, jax.random.key(4))
-    assert state["feedback"].shape == (5, 2)
+    assert state.feedback.shape == (5, 2)
     g1, _ = rule.trial_grads(params, trial, jax.random.key(0), state)
-    g2, _ = rule.trial_grads(params, trial, jax.random.key(0), {"feedback": 2 * state["feedback"]})
+    g2, _ = rule.trial_grads(params, trial, jax.random.key(0), FeedbackState(2 * state.feedback))
     # the learning signal is linear in B: doubling B doubles recurrent-side gradients only
     np.testing.assert_allclose(g2["w_rec"], 2 * g1["w_rec"], rtol=1e-12)
     np.testing.assert_allclose(g2["w_out"], g1["w_out"], rtol=1e-12)
@@ -125,12 +125,12 @@ def test_online_segments_with_frozen_weights_sum_to_trial_gradient(x64, rule_nam
     rule = px.rules.get(rule_name, model)
     state = rule.init(params, jax.random.key(1))
     whole, metrics = rule.trial_grads(params, trial, jax.random.key(0), state)
-    carry = rule.init_carry(params, trial.batch_size)
+    carry = rule.init_carry(params, trial.batch_size, jax.random.key(1))
     total = jax.tree_util.tree_map(jnp.zeros_like, params)
     loss = 0.0
     for start in range(0, 24, 6):
         sl = slice(start, start + 6)
-        carry, g, m = rule.segment(params, state, carry, trial.inputs[sl], trial.targets[sl], trial.mask[sl], None, 24)
+        carry, g, m = rule.segment(params, state, carry, Stretch(trial.inputs[sl], trial.targets[sl], trial.mask[sl]), 24)
         total = jax.tree_util.tree_map(jnp.add, total, g)
         loss += float(m["loss"])
     assert rel_error(total, whole) < 1e-12

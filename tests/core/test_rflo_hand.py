@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import plastix as px
+from plastix.rules.base import FeedbackState, Stretch
 
 
 def test_two_unit_traces_and_update_by_hand(x64):
@@ -47,17 +48,17 @@ def test_two_unit_traces_and_update_by_hand(x64):
     params = {"w_rec": jnp.array(W), "w_in": jnp.array(W_in), "w_out": jnp.array(W_out)}
     trial = px.tasks.Trial(jnp.array(xs)[:, None, None], jnp.array(ys)[:, None, None], jnp.ones((T, 1, 1)))
     rule = px.rules.get("rflo", model)
-    grads, _ = rule.trial_grads(params, trial, jax.random.key(0), {"feedback": jnp.array(B)})
+    grads, _ = rule.trial_grads(params, trial, jax.random.key(0), FeedbackState(jnp.array(B)))
     np.testing.assert_allclose(grads["w_rec"], gW, rtol=1e-12)
     np.testing.assert_allclose(grads["w_in"], gWin, rtol=1e-12)
     np.testing.assert_allclose(grads["w_out"], gWout, rtol=1e-12)
 
     # the traces after the trial, read from the carry
-    carry = rule.init_carry(params, 1)
-    carry, _, _ = rule.segment(params, {"feedback": jnp.array(B)}, carry, trial.inputs, trial.targets, trial.mask, None, T)
-    np.testing.assert_allclose(carry["traces"]["w_rec"][0], p, rtol=1e-12)
-    np.testing.assert_allclose(carry["traces"]["w_in"][0], q, rtol=1e-12)
-    np.testing.assert_allclose(carry["h"][0], h, rtol=1e-12)
+    carry = rule.init_carry(params, 1, jax.random.key(1))
+    carry, _, _ = rule.segment(params, FeedbackState(jnp.array(B)), carry, Stretch(trial.inputs, trial.targets, trial.mask), T)
+    np.testing.assert_allclose(carry.traces["w_rec"][0], p, rtol=1e-12)
+    np.testing.assert_allclose(carry.traces["w_in"][0], q, rtol=1e-12)
+    np.testing.assert_allclose(carry.h[0], h, rtol=1e-12)
 
 
 def test_first_step_trace_value():
@@ -66,6 +67,6 @@ def test_first_step_trace_value():
     params = {"w_rec": jnp.zeros((2, 2)), "w_in": jnp.zeros((2, 1)), "w_out": jnp.ones((1, 2))}
     rule = px.rules.get("rflo", model)
     trial = px.tasks.Trial(jnp.zeros((1, 1, 1)), jnp.zeros((1, 1, 1)), jnp.ones((1, 1, 1)))
-    carry, _, _ = rule.segment(params, {"feedback": jnp.ones((2, 1))}, rule.init_carry(params, 1),
-                               trial.inputs, trial.targets, trial.mask, None, 1)
-    np.testing.assert_allclose(carry["traces"]["w_rec"][0], np.full((2, 2), 0.25 * 0.1), rtol=1e-6)
+    carry, _, _ = rule.segment(params, FeedbackState(jnp.ones((2, 1))), rule.init_carry(params, 1, jax.random.key(1)),
+                               Stretch(trial.inputs, trial.targets, trial.mask), 1)
+    np.testing.assert_allclose(carry.traces["w_rec"][0], np.full((2, 2), 0.25 * 0.1), rtol=1e-6)

@@ -21,7 +21,8 @@ def periodic_trainer(rule="rflo", lr=0.03, n_rec=30, period=200, **kw):
 def test_rflo_learns_periodic_and_alignment_grows_short():
     trainer = periodic_trainer(chunk=500)
     state0 = trainer.init(0, 4)
-    align0 = np.asarray(jax.vmap(px.metrics.feedback_alignment)(state0.params, state0.rule_state))
+    feedback = jax.vmap(trainer.rule.fixed_feedback)(state0.params, state0.rule_state)
+    align0 = np.asarray(jax.vmap(px.metrics.feedback_alignment)(state0.params, feedback))
     result = trainer.fit(2000, seed=0, n_seeds=4)
     first = np.median(result.losses[:, 0])
     last = np.median(result.losses[:, -100:].mean(1))

@@ -12,7 +12,10 @@ import pytest
 
 from plastix.models.rate import RateRNN
 from plastix.rules.base import loss_value
-from plastix.rules.eprop import EProp, RewardEProp, SurrogateAutodiff, eligibility_traces, rate_regulariser
+from plastix.rules.eprop import EProp
+from plastix.rules.eprop_blocks import eligibility_traces
+from plastix.rules.eprop_reward import RewardEProp
+from plastix.rules.surrogate import SurrogateAutodiff, rate_regulariser
 from plastix.rules.rflo import RFLO
 from plastix.tasks.base import Trial
 

@@ -13,7 +13,8 @@ import pytest
 from plastix.errors import ConfigError
 from plastix.models import get as get_model
 from plastix.models.spiking import SpikingRNN, spike, surrogate_shape
-from plastix.rules.eprop import EProp, SurrogateAutodiff
+from plastix.rules.eprop import EProp
+from plastix.rules.surrogate import SurrogateAutodiff
 
 
 def numpy_network(model, params, inputs):

@@ -6,9 +6,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from plastix.rules.base import output_error
+from plastix.rules.base import Stretch, output_error
 from plastix.rules.bptt import BPTT
-from plastix.rules.eprop import EProp, eligibility_traces
+from plastix.rules.eprop import EProp
+from plastix.rules.eprop_blocks import eligibility_traces
 from plastix.tasks.base import Trial
 
 
@@ -43,7 +44,7 @@ def test_online_equals_end_of_trial(x64, kit):
     reg = {"reg_rate": 0.5, "target_rate": 20.0}
     rule_step = EProp(model, feedback="random", block_steps=1, **reg)
     rule_state = rule_step.init(params, jax.random.key(3))
-    reference = _end_of_trial(model, params, trial, rule_state["feedback"], **reg)
+    reference = _end_of_trial(model, params, trial, rule_state.feedback, **reg)
     for block_steps in (1, 16):
         rule = EProp(model, feedback="random", block_steps=block_steps, **reg)
         grads, _ = jax.jit(lambda p: rule.trial_grads(p, trial, jax.random.key(0), rule_state))(params)
@@ -58,9 +59,9 @@ def test_stretches_add_up_to_the_trial(x64, kit):
     rule = EProp(model, feedback="random", block_steps=5)  # 5 does not divide 12: blocks of 4
     rule_state = rule.init(params, jax.random.key(3))
     whole, whole_metrics = rule.trial_grads(params, trial, jax.random.key(0), rule_state)
-    carry = rule.init_carry(params, trial.batch_size)
+    carry = rule.init_carry(params, trial.batch_size, jax.random.key(1))
     total, loss = jax.tree_util.tree_map(jnp.zeros_like, whole), 0.0
-    segment = jax.jit(lambda c, xs: rule.segment(params, rule_state, c, *xs, None, 48))
+    segment = jax.jit(lambda c, xs: rule.segment(params, rule_state, c, Stretch(*xs), 48))
     for k in range(4):
         part = slice(12 * k, 12 * (k + 1))
         carry, grads, metrics = segment(carry, (trial.inputs[part], trial.targets[part], trial.mask[part]))

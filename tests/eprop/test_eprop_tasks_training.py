@@ -104,9 +104,9 @@ def test_adaptive_feedback_follows_w_out_in_the_trainer():
     trainer = Trainer(model, task, rule, make_optimizer("adam", 1e-2), chunk=10)
     start = trainer.init(seed=0, n_seeds=1)
     result = trainer.fit(10, seed=0, n_seeds=1)
-    gap = lambda st: np.asarray(st.rule_state["feedback"][0] - st.params["w_out"][0].T)
+    gap = lambda st: np.asarray(st.rule_state.feedback[0] - st.params["w_out"][0].T)
     np.testing.assert_allclose(gap(result.state), (1 - lam) ** 10 * gap(start), rtol=1e-4, atol=1e-6)
-    assert not np.allclose(np.asarray(result.state.rule_state["feedback"]), np.asarray(start.rule_state["feedback"]))
+    assert not np.allclose(np.asarray(result.state.rule_state.feedback), np.asarray(start.rule_state.feedback))
 
 
 def test_eprop_learns_a_short_pattern():

@@ -51,7 +51,7 @@ def test_fit_records_alignment_from_trial_zero_and_survives_divergence():
 
     kp, kr, _ = seed_keys(0, 2)
     p0 = model.init(kp[0])
-    b0 = rules.get("rflo", model).init(p0, kr[0])["feedback"]
+    b0 = rules.get("rflo", model).init(p0, kr[0]).feedback
     cos = float(jnp.vdot(p0["w_out"].ravel(), b0.T.ravel()) / (jnp.linalg.norm(p0["w_out"]) * jnp.linalg.norm(b0)))
     assert abs(f.alignment[0, 0] - cos) < 1e-5
     bad = fit("bptt", model, Periodic(period=20), rules.get("bptt", model), 1e12, 8, 1, log=lambda *_: None)

@@ -35,7 +35,7 @@ def test_adjoint_equals_forward_mode_nonlocal_rule(x64, feedback, settings):
     rs_f = forward.init(params, jax.random.key(9))
     rs_r = reverse.init(params, jax.random.key(9))
     if feedback == "random":
-        np.testing.assert_array_equal(rs_f["feedback"], rs_r["feedback"])  # same B for the same key
+        np.testing.assert_array_equal(rs_f.feedback, rs_r.feedback)  # same B for the same key
     key = jax.random.key(3)
     g_f, m_f = forward.trial_grads(params, trial, key, rs_f)
     g_r, m_r = reverse.trial_grads(params, trial, key, rs_r)

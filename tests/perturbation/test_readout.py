@@ -98,14 +98,14 @@ def test_running_mean_baseline_learns_under_the_trainer(update_every):
     trainer = px.training.Trainer(model, task, rule, px.training.make_optimizer("sgd", 0.005), batch_size=4,
                          update_every=update_every)
     one = trainer.fit(1, seed=0, n_seeds=2)
-    baseline = np.asarray(one.state.rule_state["baseline"])
+    baseline = np.asarray(one.state.rule_state.baseline)
     assert np.all(np.isfinite(baseline))
     # First trial: no update (L̄ was NaN) and L̄ = that trial's perturbed loss.
     np.testing.assert_array_equal(one.state.params["w_out"], trainer.init(0, 2).params["w_out"])
     result = trainer.fit(400, seed=0, n_seeds=2)
     first, last = result.losses[:, :20].mean(1), result.losses[:, -20:].mean(1)
     assert np.all(last < 0.5 * first)
-    assert np.all(np.abs(np.asarray(result.state.rule_state["baseline"]) - last) < 0.5 * first)
+    assert np.all(np.abs(np.asarray(result.state.rule_state.baseline) - last) < 0.5 * first)
     # Seeds draw their own perturbations, online too (both start from the same zero readout).
     assert not np.allclose(result.losses[0], result.losses[1])
 

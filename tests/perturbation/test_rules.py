@@ -8,7 +8,7 @@ import pytest
 import plastix as px
 from plastix.errors import ConfigError
 from plastix.readout import LinearReadout
-from plastix.rules.base import loss_value
+from plastix.rules.base import NoState, Stretch, loss_value
 from plastix.rules.perturbation import (
     HybridPerturbation, NodePerturbation, WeightPerturbation, loss_difference,
 )
@@ -214,9 +214,9 @@ def test_running_mean_baseline(x64):
     np.testing.assert_array_equal(grads0["w_out"], 0.0)
     state = rule.init(params, jax.random.key(0))
     state = rule.update_state(state, {"loss_perturbed": jnp.asarray(2.0)})
-    np.testing.assert_allclose(state["baseline"], 2.0)
+    np.testing.assert_allclose(state.baseline, 2.0)
     state = rule.update_state(state, {"loss_perturbed": jnp.asarray(1.0)})
-    np.testing.assert_allclose(state["baseline"], 2.0 + 0.25 * (1.0 - 2.0))
+    np.testing.assert_allclose(state.baseline, 2.0 + 0.25 * (1.0 - 2.0))
 
 
 @pytest.mark.parametrize("loss", ["mse", "xent"])
@@ -233,15 +233,16 @@ def test_loss_difference_is_the_difference_of_losses(x64, loss):
 def test_segments_advance_the_key_and_follow_the_unperturbed_state(x64):
     model, params, x, targets, mask = rnn_problem()
     rule = NodePerturbation(model, sigma=0.03)
-    carry = rule.init_carry(params, B, key=jax.random.key(5))
-    carry1, g1, _ = rule.segment(params, {}, carry, x, targets, mask, None, 2 * T)
-    carry2, g2, _ = rule.segment(params, {}, carry1, x, targets, mask, None, 2 * T)
+    carry = rule.init_carry(params, B, jax.random.key(5))
+    carry1, g1, _ = rule.segment(params, NoState(), carry, Stretch(x, targets, mask), 2 * T)
+    carry2, g2, _ = rule.segment(params, NoState(), carry1, Stretch(x, targets, mask), 2 * T)
     assert not np.allclose(g1["w_rec"], g2["w_rec"])  # fresh perturbations per stretch
     _, hs, _ = numpy_rnn(params, x)
-    np.testing.assert_allclose(carry1["h"], hs[-1], rtol=1e-12)
-    fallback = rule.init_carry(params, B)  # no key: derived from the parameters
-    moved = rule.init_carry({**params, "w_out": params["w_out"] + 1e-3}, B)
-    assert not np.array_equal(jax.random.key_data(fallback["key"]), jax.random.key_data(moved["key"]))
+    np.testing.assert_allclose(carry1.h, hs[-1], rtol=1e-12)
+    # the carry's key is the one given (never derived from the parameters), advanced per stretch
+    again = rule.init_carry({**params, "w_out": params["w_out"] + 1e-3}, B, jax.random.key(5))
+    assert np.array_equal(jax.random.key_data(again.key), jax.random.key_data(carry.key))
+    assert not np.array_equal(jax.random.key_data(carry1.key), jax.random.key_data(carry.key))
 
 
 def test_registry_and_validation():

@@ -94,7 +94,9 @@ def _exactness(rep, cfg) -> None:
 
     from ..models.spiking import SpikingRNN
     from ..rules.base import loss_value
-    from ..rules.eprop import EProp, SurrogateAutodiff, eligibility_traces
+    from ..rules.eprop import EProp
+    from ..rules.eprop_blocks import eligibility_traces
+    from ..rules.surrogate import SurrogateAutodiff
     from ..tasks.base import Trial
 
     with jax.enable_x64(True):
@@ -154,7 +156,8 @@ def _pattern(rep, cfg) -> None:
 
     from ..metrics import normalised_mse
     from ..models.spiking import SpikingRNN
-    from ..rules.eprop import EProp, SurrogateAutodiff
+    from ..rules.eprop import EProp
+    from ..rules.surrogate import SurrogateAutodiff
     from ..tasks.pattern_generation import PatternGeneration
     from ..training import Trainer, make_optimizer
 
@@ -360,7 +363,7 @@ def _reward(rep, cfg) -> None:
     import jax.numpy as jnp
 
     from ..models.spiking import ALIF
-    from ..rules.eprop import RewardEProp
+    from ..rules.eprop_reward import RewardEProp
     from ..tasks.cue_accumulation import CueAccumulation
     from ..training import Trainer, make_optimizer
 

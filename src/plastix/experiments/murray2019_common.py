@@ -1,17 +1,19 @@
 """Shared pieces of the Murray 2019 reproduction: training many seeds, statistics, plotting.
 
 Every network is trained by :class:`plastix.training.Trainer` (all seeds of one setting in one
-vmapped, compiled loop).  Statistics follow the paper: median and 25/75 percentiles over
+vmapped, compiled loop; one compilation per model, task and rule, whatever the learning rate).  Statistics follow the paper: median and 25/75 percentiles over
 independent networks.  The "final loss" of a network is the mean per-trial loss over the last
 ``window`` trials (losses are those of each trial before its own update).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +30,7 @@ class Fit:
     lr: float
     losses: np.ndarray | None  # (seeds, trials); None when training diverged
     params: dict | None = None  # final parameters stacked over seeds
-    rule_state: dict | None = None
+    rule_state: Any = None  # the rule's state stacked over seeds
     alignment: np.ndarray | None = None  # (seeds, chunks + 1): cos(W_out, B) from trial 0 on
     alignment_trials: np.ndarray | None = None
     seconds: float = 0.0
@@ -75,14 +77,20 @@ def _like(trainer, state0, trials, seeds):
     }
 
 
+@functools.lru_cache(maxsize=64)
+def _trainer(model, task, rule, batch_size: int, chunk: int) -> Trainer:
+    """One Trainer (one compilation) per setting; the learning rate is traced (``fit``'s ``lr``)."""
+    return Trainer(model, task, rule, make_optimizer("sgd", 1.0), batch_size=batch_size, chunk=chunk)
+
+
 def fit(label, model, task, rule, lr, trials, seeds, *, batch_size=1, chunk=1000, seed=0, log=print) -> Fit:
     """Train ``seeds`` networks with SGD(lr) for ``trials`` updates; never raises on divergence."""
     import jax
 
     from ..runs import load_pytree, save_pytree
 
-    trainer = Trainer(model, task, rule, make_optimizer("sgd", lr), batch_size=batch_size, chunk=min(chunk, trials))
-    state0 = trainer.init(seed, seeds)
+    trainer = _trainer(model, task, rule, batch_size, min(chunk, trials))
+    state0 = trainer.init(seed, seeds, learning_rate=lr)
     identity = repr((model, task, rule, float(lr), trials, seeds, batch_size, trainer.chunk, seed))
     path = _cache_path(identity)
     if path is not None and path.exists():
@@ -96,7 +104,10 @@ def fit(label, model, task, rule, lr, trials, seeds, *, batch_size=1, chunk=1000
             log(f"  {label} (lr={lr:g}): cached, final loss median {np.median(out.final()):.3g}")
             return out
 
-    align0 = np.asarray(jax.vmap(feedback_alignment)(state0.params, state0.rule_state), dtype=float)
+    align0 = np.asarray(
+        jax.vmap(lambda p, s: feedback_alignment(p, rule.fixed_feedback(p, s)))(state0.params, state0.rule_state),
+        dtype=float,
+    )
     t0 = time.perf_counter()
     try:
         res = trainer.fit(trials, seed=seed, n_seeds=seeds, state=state0)

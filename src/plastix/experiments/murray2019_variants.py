@@ -39,14 +39,15 @@ update online inside a segment, where the forward-mode rule can.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar, final
 
 import jax
 import jax.numpy as jnp
 
-from ..errors import ConfigError
+from ..errors import ConfigError, check_choice
 from ..models.rate import RateRNN
-from ..rules.base import TraceRule, feedback_matrix, loss_value, output_error
+from ..rules.base import FEEDBACK_KINDS, NetworkCarry, Rule, init_feedback, loss_value, output_error
 
 _FEEDBACK_KEY_SALT = 7919  # B_fb is drawn from fold_in(key, salt): W, W_in, W_out stay the base model's
 
@@ -83,18 +84,28 @@ class GainScaledReadoutRNN(RateRNN):
         return {**params, "w_out": self.g * params["w_out"]}
 
 
+@final
 @dataclass(frozen=True)
-class NonlocalFeedbackAdjoint(TraceRule):
+class NonlocalFeedbackAdjoint(Rule):
     """RTRL's estimate with feedback F (random B by default), computed in reverse mode."""
 
     feedback: str = "random"
-    name: str = field(default="rflo_nonlocal", init=False)
+    feedback_scale: float = 1.0
+    name: ClassVar[str] = "rflo_nonlocal"
 
-    def init_carry(self, params, batch_size):
-        return {"h": self.model.initial_state(params, batch_size)}
+    def __post_init__(self):
+        super().__post_init__()
+        check_choice("feedback", self.feedback, FEEDBACK_KINDS)
 
-    def segment(self, params, rule_state, carry, inputs, targets, mask, noise, n_total):
-        h_init = jax.lax.stop_gradient(carry["h"])
+    def init(self, params, key):
+        return init_feedback(self.model, params, key, self.feedback, self.feedback_scale)
+
+    def fixed_feedback(self, params, rule_state):
+        return rule_state.feedback if self.feedback == "random" else None
+
+    def segment(self, params, rule_state, carry, stretch, n_total):
+        h_init = jax.lax.stop_gradient(carry.h)
+        inputs, targets, mask, noise = stretch
 
         def trajectory(p):
             h_final, aux = self.model.run(p, inputs, h_init=h_init, noise=noise)
@@ -102,7 +113,8 @@ class NonlocalFeedbackAdjoint(TraceRule):
 
         hs, pullback, (h_final, ys) = jax.vjp(trajectory, params, has_aux=True)
         err = output_error(ys, targets, mask, self.loss)  # (T, B, n_out), held fixed
-        fb = feedback_matrix(self.model.effective(params), rule_state, self.feedback)  # (N, n_out)
+        eff = self.model.effective(params)
+        fb = eff["w_out"].T if self.feedback == "symmetric" else rule_state.feedback  # (N, n_out)
         scale = -1.0 / (n_total * inputs.shape[1])
         (grads,) = pullback(scale * (err @ fb.T))
         grads = dict(grads)
@@ -110,4 +122,4 @@ class NonlocalFeedbackAdjoint(TraceRule):
         if "b_out" in params:
             grads["b_out"] = scale * err.sum((0, 1))
         loss = loss_value(ys, targets, mask, n_total, self.loss)
-        return {"h": h_final}, self.restrict(grads), {"loss": loss}
+        return NetworkCarry(h_final), self.restrict(grads), {"loss": loss}

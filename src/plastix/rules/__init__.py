@@ -1,18 +1,28 @@
 """Gradient estimators for sequence networks, one rule per module.
 
-``get(name, model, **options)`` builds a rule.  Every rule returns estimates of ∂L/∂θ (the sign
-an optax optimiser expects) from ``trial_grads(params, trial, key)``.
+``get(name, model, **options)`` builds a rule: ``name`` is a registered name (``RULES``) or
+``path/to/file.py:ClassName``, a :class:`Rule` subclass in the user's own file.  Every rule
+returns estimates of ∂L/∂θ (the sign an optax optimiser expects) from
+``trial_grads(params, trial, key)``; the protocol is ``rules/base.py`` (``docs/rule-protocol.md``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+
 from ..errors import ConfigError
-from .base import SequenceRule, TraceRule
+from .base import FeedbackState, NetworkCarry, NoState, OnlineRule, Rule, Stretch, TraceCarry, TraceRule
 from .bptt import BPTT
 from .rflo import RFLO, ReadoutOnly
 from .rtrl import RTRL
 from .perturbation import HybridPerturbation, NodePerturbation, WeightPerturbation
-from .eprop import EProp, RewardEProp, SurrogateAutodiff
+from .eprop import EProp
+from .eprop_reward import RewardEProp
+from .surrogate import SurrogateAutodiff
 
 # name -> (class, fixed options, one-line description)
 RULES: dict[str, tuple[type, dict, str]] = {
@@ -51,15 +61,59 @@ def describe() -> dict[str, str]:
     return {name: desc for name, (_, _, desc) in RULES.items()}
 
 
-def get(name: str, model, **options) -> SequenceRule:
-    """A rule by name for ``model``; ``options`` override the variant's fixed options."""
-    if name not in RULES:
-        raise ConfigError.bad_value("rule", name, ", ".join(RULES))
-    cls, fixed, _ = RULES[name]
+def is_file_reference(name: str) -> bool:
+    """Whether ``name`` has the form ``path/to/file.py:ClassName``."""
+    path, sep, attr = name.rpartition(":")
+    return bool(sep) and path.endswith(".py") and bool(attr)
+
+
+def load_rule_class(reference: str) -> type:
+    """The :class:`Rule` subclass named by ``path/to/file.py:ClassName`` (one clear error otherwise)."""
+    path_text, _, class_name = reference.rpartition(":")
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise ConfigError.bad_value("rule", reference, "path/to/file.py:ClassName with an existing .py file")
+    resolved = path.resolve()
+    module_name = "plastix_user_rules._" + hashlib.sha1(str(resolved).encode()).hexdigest()[:12]
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__plastix_mtime__", None) != resolved.stat().st_mtime_ns:
+        spec = importlib.util.spec_from_file_location(module_name, resolved)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # the user's file: report it in one line, never a traceback
+            del sys.modules[module_name]
+            raise ConfigError(f"rule {reference}: {path} failed to import: {type(exc).__name__}: {exc}") from None
+        module.__plastix_mtime__ = resolved.stat().st_mtime_ns
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        found = [n for n, v in vars(module).items() if inspect.isclass(v) and issubclass(v, Rule) and v.__module__ == module_name]
+        raise ConfigError.bad_value("rule", reference, f"a class defined in {path}: " + (", ".join(found) or "(no Rule subclasses)"))
+    if not (inspect.isclass(cls) and issubclass(cls, Rule)):
+        raise ConfigError.bad_value("rule", reference, "a subclass of plastix.rules.Rule")
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise ConfigError.bad_value("rule", reference, f"a concrete Rule (define {missing})")
+    return cls
+
+
+def get(name: str, model, **options) -> Rule:
+    """A rule by name (or ``file.py:ClassName``) for ``model``; ``options`` override the variant's
+    fixed options."""
+    if is_file_reference(name):
+        cls, fixed = load_rule_class(name), {}
+    elif name in RULES:
+        cls, fixed, _ = RULES[name]
+    else:
+        raise ConfigError.bad_value("rule", name, ", ".join(RULES) + ", or path/to/file.py:ClassName")
     try:
         return cls(model, **{**fixed, **options})
     except TypeError as exc:
         raise ConfigError(f"rule {name}: {exc}") from None
 
 
-__all__ = ["BPTT", "RTRL", "RFLO", "ReadoutOnly", "SequenceRule", "TraceRule", "RULES", "get", "register", "describe"]
+__all__ = [
+    "BPTT", "RTRL", "RFLO", "ReadoutOnly", "Rule", "OnlineRule", "TraceRule", "NoState", "FeedbackState",
+    "NetworkCarry", "TraceCarry", "Stretch", "RULES", "get", "register", "describe", "load_rule_class",
+]

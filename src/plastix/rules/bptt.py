@@ -1,6 +1,6 @@
 """Backpropagation through time: the exact gradient of the masked trial loss by JAX autodiff.
 
-    ∂L/∂θ  with  L = 1/(2T) Σ_t Σ_k m_k(t) (y*_k(t) − y_k(t))²,
+    ∂L/∂θ  with  L = 1/(2T) Σ_t Σ_k m_k(t) (y*_k(t) − y_k(t))²   (or the cross-entropy of ``base``),
 
 differentiating through ``lax.scan`` over the model's own step function, so BPTT needs no
 hand-written adjoint.  Memory grows as O(N·T) (the scan stores every state for the backward
@@ -10,10 +10,12 @@ treats the state entering the segment as a constant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar, final
 
 import jax
-from .base import SequenceRule, loss_value
+
+from .base import NetworkCarry, Rule, Stretch, loss_value
 
 
 def trial_loss(model, params, h_init, inputs, targets, mask, noise, n_total, loss="mse"):
@@ -22,13 +24,16 @@ def trial_loss(model, params, h_init, inputs, targets, mask, noise, n_total, los
     return loss_value(aux.y, targets, mask, n_total, loss), h_final
 
 
+@final
 @dataclass(frozen=True)
-class BPTT(SequenceRule):
-    name: str = field(default="bptt", init=False)
+class BPTT(Rule):
+    """Exact gradient by autodiff through the trial (truncated BPTT when used online)."""
 
-    def segment(self, params, rule_state, carry, inputs, targets, mask, noise, n_total):
-        h_init = jax.lax.stop_gradient(carry["h"])
+    name: ClassVar[str] = "bptt"
+
+    def segment(self, params, rule_state, carry, stretch: Stretch, n_total):
+        h_init = jax.lax.stop_gradient(carry.h)
         (loss, h_final), grads = jax.value_and_grad(
-            lambda p: trial_loss(self.model, p, h_init, inputs, targets, mask, noise, n_total, self.loss), has_aux=True
+            lambda p: trial_loss(self.model, p, h_init, *stretch, n_total, self.loss), has_aux=True
         )(params)
-        return {"h": h_final}, self.restrict(grads), {"loss": loss}
+        return NetworkCarry(h_final), self.restrict(grads), {"loss": loss}

@@ -47,7 +47,7 @@ only.  With ``match="none"`` ``sigma`` is the per-weight SD itself.
 same trial run again without perturbation (two forward passes per update; the network's state
 follows the unperturbed run).  ``"running_mean"``: one perturbed pass, L_base = L̄, an exponential
 average of past perturbed losses, L̄ ← L̄ + κ (L_pert − L̄) with κ = ``baseline_rate``, kept in
-``rule_state["baseline"]`` and updated once per trial by :meth:`PerturbationRule.update_state`
+``rule_state.baseline`` and updated once per trial by :meth:`PerturbationRule.update_state`
 (the Trainer does this; see caveats).  Any baseline that does not depend on the current ξ leaves (0) unbiased to O(σ²); a poor
 one only adds variance.
 
@@ -73,8 +73,8 @@ unperturbed run reached (like truncated BPTT).
 Caveats.  (i) The running mean starts empty (NaN): the first trial makes no update and only sets
 L̄.  ``plastix.training.Trainer`` calls :meth:`update_state` once per trial (for an online trial,
 with the perturbed losses of its stretches summed); in a loop of your own, use :meth:`update`.
-(ii) Online (``segment``), the perturbations come from the key in the carry: the Trainer passes
-a fresh one per trial; ``init_carry`` without a key derives it from the parameter values.  (iii) Float32 resolves loss
+(ii) The perturbations come from the key in the carry (``init_carry``'s key: the trial's own,
+``fold_in(trial key, 1)``), split once per stretch.  (iii) Float32 resolves loss
 differences down to ~1e-7 of the loss: keep σ_eff ≳ 1e-4 in float32 (the paper's "negligible"
 σ_eff = 1e-10 needs float64).  (iv) Temporally correlated NP noise (the paper's §4.4) is not
 implemented: its estimator is not specified publicly and Σ_t ξ(t) x(t) with coloured ξ is a
@@ -83,9 +83,10 @@ preconditioned, not an unbiased, gradient.
 
 from __future__ import annotations
 
+import abc
 import math
-from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple, final
 
 import jax
 import jax.numpy as jnp
@@ -93,7 +94,7 @@ import jax.numpy as jnp
 from ..errors import ConfigError, check_choice
 from ..models.rate import RateRNN
 from ..tasks.base import Trial
-from .base import SequenceRule, loss_value
+from .base import NoState, Rule, Stretch, loss_value
 
 BASELINES = ("paired", "running_mean")
 MATCHES = ("node", "none")
@@ -193,27 +194,31 @@ def loss_difference(y_pert, y_base, targets, mask, n_total: int, loss: str = "ms
     return -0.5 * jnp.sum(mask * (y_pert - y_base) * (err_p + err_b)) / (n_total * batch)
 
 
-def _key_from_params(params) -> jax.Array:
-    """A key that changes whenever the parameters change (fallback when no key is given)."""
-    total = sum(jnp.sum(leaf * (1.0 + jnp.arange(leaf.size, dtype=leaf.dtype).reshape(leaf.shape) * 1e-3))
-                for leaf in jax.tree_util.tree_leaves(params))
-    bits = jax.lax.bitcast_convert_type(total, jnp.uint64 if total.dtype == jnp.float64 else jnp.uint32)
-    return jax.random.fold_in(jax.random.key(0x5EED), bits.astype(jnp.uint32))
-
-
 # --------------------------------------------------------------------------------------------
 # Shared machinery
 # --------------------------------------------------------------------------------------------
+class BaselineState(NamedTuple):
+    """The running-mean baseline L̄ (NaN until the first trial)."""
+
+    baseline: jax.Array
+
+
+class PerturbationCarry(NamedTuple):
+    """The network state and the key the next stretch draws its perturbation from."""
+
+    h: Any
+    key: jax.Array
+
+
 @dataclass(frozen=True)
-class PerturbationRule(SequenceRule):
-    """Common part of WP, NP, WP0, HP: keys, baselines, per-example rewards, segments."""
+class PerturbationRule(Rule):
+    """Abstract common part of WP, NP, WP0, HP: keys, baselines, per-example rewards, segments."""
 
     sigma: float = 1e-2
     match: str = "node"
     baseline: str = "paired"
     baseline_rate: float = 0.05
     reward: str = "batch"
-    name: str = field(default="perturbation", init=False)
 
     needs_layers: ClassVar[bool] = True
 
@@ -241,13 +246,11 @@ class PerturbationRule(SequenceRule):
     def init(self, params, key):
         if self.baseline == "running_mean":
             dtype = jax.tree_util.tree_leaves(params)[0].dtype
-            return {"baseline": jnp.full((), jnp.nan, dtype)}  # NaN: no baseline yet
-        return {}
+            return BaselineState(jnp.full((), jnp.nan, dtype))  # NaN: no baseline yet
+        return NoState()
 
-    def init_carry(self, params, batch_size, key=None):
-        if key is None:
-            key = _key_from_params(params)
-        return {"h": self.model.initial_state(params, batch_size), "key": key}
+    def init_carry(self, params, batch_size, key):
+        return PerturbationCarry(self.model.initial_state(params, batch_size), key)
 
     def update(self, params, trial: Trial, key, rule_state):
         """``trial_grads`` plus the new rule state (running-mean baseline): (grads, metrics, state)."""
@@ -258,37 +261,28 @@ class PerturbationRule(SequenceRule):
         """L̄ ← L̄ + κ (L_pert − L̄); the first trial sets L̄ = L_pert."""
         if self.baseline != "running_mean":
             return rule_state
-        old = rule_state["baseline"]
+        old = rule_state.baseline
         new_value = metrics["loss_perturbed"]
-        new = jnp.where(jnp.isnan(old), new_value, old + self.baseline_rate * (new_value - old))
-        return {**rule_state, "baseline": new}
+        return BaselineState(jnp.where(jnp.isnan(old), new_value, old + self.baseline_rate * (new_value - old)))
 
     # -- one stretch --------------------------------------------------------------------------
-    def trial_grads(self, params, trial: Trial, key, rule_state=None):
-        if rule_state is None:
-            rule_state = self.init(params, key)
-        noise = self.model.sample_noise(jax.random.fold_in(key, 1), trial.n_steps, trial.batch_size)
-        carry = self.init_carry(params, trial.batch_size, key=key)
-        _, grads, metrics = self.segment(params, rule_state, carry, trial.inputs, trial.targets, trial.mask,
-                                         noise, trial.n_steps)
-        return grads, metrics
-
-    def segment(self, params, rule_state, carry, inputs, targets, mask, noise, n_total):
-        key, draw_key = jax.random.split(carry["key"])
+    def segment(self, params, rule_state, carry, stretch: Stretch, n_total):
+        key, draw_key = jax.random.split(carry.key)
+        inputs, targets, mask, noise = stretch
         base = self._stretch_baseline(rule_state, inputs.shape[0], n_total)
         if self.reward == "batch":
             z = self.draw(draw_key, params, inputs.shape[0], inputs.shape[1])
-            h, grads, metrics = self.estimate(params, carry["h"], inputs, targets, mask, noise, z, n_total, base)
+            h, grads, metrics = self.estimate(params, carry.h, inputs, targets, mask, noise, z, n_total, base)
         else:
-            h, grads, metrics = self._per_example(params, carry["h"], inputs, targets, mask, noise, draw_key,
+            h, grads, metrics = self._per_example(params, carry.h, inputs, targets, mask, noise, draw_key,
                                                   n_total, base)
-        return {"h": h, "key": key}, self.restrict(grads), metrics
+        return PerturbationCarry(h, key), self.restrict(grads), metrics
 
     def _stretch_baseline(self, rule_state, n_steps, n_total):
         if self.baseline != "running_mean":
             return None
         # The stored L̄ is a whole-trial loss; a stretch of k steps gets the share k/T of it.
-        return rule_state["baseline"] * (n_steps / n_total)
+        return rule_state.baseline * (n_steps / n_total)
 
     def _per_example(self, params, h, inputs, targets, mask, noise, key, n_total, base):
         batch = inputs.shape[1]
@@ -319,26 +313,31 @@ class PerturbationRule(SequenceRule):
     def _trained(self, params) -> list[str]:
         return [k for k in params if self.trainable is None or k in self.trainable]
 
+    @abc.abstractmethod
     def draw(self, key, params, n_steps, batch_size):
-        raise NotImplementedError
+        """Unit normals z of this stretch's perturbation."""
 
+    @abc.abstractmethod
     def estimate(self, params, h_init, inputs, targets, mask, noise, z, n_total, base=None):
-        raise NotImplementedError
+        """(state after the stretch, gradient estimate, metrics) for the perturbation σ·z."""
 
 
 # --------------------------------------------------------------------------------------------
 # Weight perturbation, WP0, HP
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class WeightPerturbation(PerturbationRule):
-    """WP: one Gaussian perturbation of every trained weight, held for the trial (Eq. 1)."""
+class WeightPerturbationFamily(PerturbationRule):
+    """Abstract: a Gaussian perturbation of every trained weight, held for the trial; the
+    eligibility is ξ itself (WP, Eq. 1) or the induced node perturbation's (HP, Eq. 3)."""
 
     mask_zero_input: bool = False
-    name: str = field(default="wp", init=False)
 
     needs_layers: ClassVar[bool] = False
-    DEFAULT_LR: ClassVar[float] = 3e-3  # best of {3e-4, 1e-3, 3e-3} on Murray's periodic task, N = 30
-    eligibility: ClassVar[str] = "weight"  # "weight": e = ξ (WP); "induced": Eq. 3 (HP)
+
+    @property
+    @abc.abstractmethod
+    def eligibility(self) -> str:
+        """"weight": e = ξ (WP, Eq. 1); "induced": the induced node perturbation's (HP, Eq. 3)."""
 
     def __post_init__(self):
         super().__post_init__()
@@ -425,11 +424,22 @@ class WeightPerturbation(PerturbationRule):
         return elig
 
 
+@final
 @dataclass(frozen=True)
-class HybridPerturbation(WeightPerturbation):
+class WeightPerturbation(WeightPerturbationFamily):
+    """WP: one Gaussian perturbation of every trained weight, held for the trial (Eq. 1)."""
+
+    name: ClassVar[str] = "wp"
+    eligibility: ClassVar[str] = "weight"
+    DEFAULT_LR: ClassVar[float] = 3e-3  # best of {3e-4, 1e-3, 3e-3} on Murray's periodic task, N = 30
+
+
+@final
+@dataclass(frozen=True)
+class HybridPerturbation(WeightPerturbationFamily):
     """HP: WP's weight perturbation, NP-style eligibility of the induced node perturbation (Eq. 3)."""
 
-    name: str = field(default="hp", init=False)
+    name: ClassVar[str] = "hp"
     eligibility: ClassVar[str] = "induced"
     DEFAULT_LR: ClassVar[float] = 1e-5  # ≈ WP's / (T α²) for T = 200 (see theory.optimal_lr)
 
@@ -437,11 +447,12 @@ class HybridPerturbation(WeightPerturbation):
 # --------------------------------------------------------------------------------------------
 # Node perturbation
 # --------------------------------------------------------------------------------------------
+@final
 @dataclass(frozen=True)
 class NodePerturbation(PerturbationRule):
     """NP: white noise on every unit's input current at every step; e = Σ_t ξ(t) r(t)ᵀ (Eq. 2)."""
 
-    name: str = field(default="np", init=False)
+    name: ClassVar[str] = "np"
     DEFAULT_LR: ClassVar[float] = 1e-3  # best of {3e-4, 1e-3, 3e-3} on Murray's periodic task, N = 30
 
     def _layers(self, params):
@@ -482,6 +493,7 @@ class NodePerturbation(PerturbationRule):
 
 
 __all__ = [
-    "WeightPerturbation", "NodePerturbation", "HybridPerturbation", "PerturbationRule", "PerturbationLayer",
+    "WeightPerturbation", "NodePerturbation", "HybridPerturbation", "PerturbationRule", "WeightPerturbationFamily",
+    "PerturbationLayer", "BaselineState", "PerturbationCarry",
     "perturbation_layers", "run_node_perturbed", "loss_difference",
 ]

@@ -30,7 +30,8 @@ effective recurrent learning rate scales with ‖B‖/‖W_out‖, so σ_B is a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar, final
 
 import jax.numpy as jnp
 
@@ -41,12 +42,13 @@ from .base import TraceRule
 LOCALITIES = ("local", "nonlocal")
 
 
+@final
 @dataclass(frozen=True)
 class RFLO(TraceRule):
     feedback: str = "random"
     locality: str = "local"
     paper_input_lag: bool = False
-    name: str = field(default="rflo", init=False)
+    name: ClassVar[str] = "rflo"
 
     def __post_init__(self):
         super().__post_init__()
@@ -90,11 +92,21 @@ class RFLO(TraceRule):
         return grads
 
 
+@final
 @dataclass(frozen=True)
 class ReadoutOnly(TraceRule):
     """Only the readout learns (exact readout gradient); recurrent and input weights stay fixed."""
 
-    name: str = field(default="readout", init=False)
+    name: ClassVar[str] = "readout"
+
+    def init_traces(self, params, batch_size):
+        return {}
+
+    def update_traces(self, params, traces, aux, x_prev):
+        return traces
+
+    def trace_grads(self, params, traces, signal, n_total):
+        return {}
 
     def restrict(self, grads):
         keep = ("w_out", "b_out")

@@ -21,7 +21,8 @@ nonlocal" variant of Murray's Fig. 2d (``rules.get("rflo", locality="nonlocal")`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar, final
 
 import jax.numpy as jnp
 
@@ -68,9 +69,12 @@ def influence_grads(influence: dict, signal, n_total: int) -> dict:
     }
 
 
+@final
 @dataclass(frozen=True)
 class RTRL(TraceRule):
-    name: str = field(default="rtrl", init=False)
+    """Exact RTRL (Eqs. 1–2); ``feedback="random"`` is Murray's "random feedback, nonlocal"."""
+
+    name: ClassVar[str] = "rtrl"
 
     def init_traces(self, params, batch_size):
         return init_influence(params, batch_size)
