@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import oracle
 import plastix as px
 from plastix.rules.base import FeedbackState, Stretch, loss_value
 
@@ -22,48 +23,17 @@ def small_problem(noise_std=0.0, sparsity=0.0, dale=False, n_steps=25):
     return model, params, px.tasks.Trial(inputs, targets, mask)
 
 
-def loss_fn(model, trial, noise_key):
-    noise = model.sample_noise(noise_key, trial.n_steps, trial.batch_size)
-
-    def f(params):
-        _, aux = model.run(params, trial.inputs, noise=noise)
-        return loss_value(aux.y, trial.targets, trial.mask, trial.n_steps)
-
-    return jax.jit(f)
-
-
-def finite_differences(f, params, eps=1e-6):
-    grads = {}
-    for name, value in params.items():
-        flat = np.asarray(value).ravel()
-        g = np.zeros_like(flat)
-        for i in range(flat.size):
-            step = np.zeros_like(flat)
-            step[i] = eps
-            plus = {**params, name: jnp.asarray((flat + step).reshape(value.shape))}
-            minus = {**params, name: jnp.asarray((flat - step).reshape(value.shape))}
-            g[i] = (float(f(plus)) - float(f(minus))) / (2 * eps)
-        grads[name] = g.reshape(value.shape)
-    return grads
-
-
-def rel_error(a, b):
-    va = np.concatenate([np.ravel(a[k]) for k in sorted(b)])
-    vb = np.concatenate([np.ravel(b[k]) for k in sorted(b)])
-    return np.linalg.norm(va - vb) / np.linalg.norm(vb)
-
-
 @pytest.mark.parametrize("noise_std", [0.0, 0.05])
 def test_bptt_equals_rtrl_equals_finite_differences(x64, noise_std):
     model, params, trial = small_problem(noise_std=noise_std)
     key = jax.random.key(3)
     bptt, m_b = px.rules.get("bptt", model).trial_grads(params, trial, key)
     rtrl, m_r = px.rules.get("rtrl", model).trial_grads(params, trial, key)
-    fd = finite_differences(loss_fn(model, trial, key), params)
+    fd = oracle.finite_differences(oracle.loss_function(model, trial, key), params)
     assert float(m_b["loss"]) == pytest.approx(float(m_r["loss"]), rel=1e-12)
-    assert rel_error(bptt, fd) < 1e-6
-    assert rel_error(rtrl, fd) < 1e-6
-    assert rel_error(rtrl, bptt) < 1e-10
+    assert oracle.rel_error(bptt, fd) < 1e-6
+    assert oracle.rel_error(rtrl, fd) < 1e-6
+    assert oracle.rel_error(rtrl, bptt) < 1e-10
     for name in params:  # every parameter, not only the vector as a whole
         np.testing.assert_allclose(rtrl[name], fd[name], rtol=1e-5, atol=1e-9)
 
@@ -73,7 +43,7 @@ def test_exact_rules_respect_sparsity_and_dale(x64):
     key = jax.random.key(3)
     bptt, _ = px.rules.get("bptt", model).trial_grads(params, trial, key)
     rtrl, _ = px.rules.get("rtrl", model).trial_grads(params, trial, key)
-    assert rel_error(rtrl, bptt) < 1e-10
+    assert oracle.rel_error(rtrl, bptt) < 1e-10
     mask = np.asarray(model.rec_mask())
     assert (mask == 0).any()
     assert np.all(np.asarray(rtrl["w_rec"])[mask == 0] == 0)
@@ -89,7 +59,7 @@ def test_rflo_symmetric_equals_rtrl_for_one_step_only(x64):
     one = px.tasks.Trial(trial.inputs[:1], trial.targets[:1], jnp.ones_like(trial.mask[:1]))
     g_sym, _ = sym.trial_grads(params, one, key)
     g_rtrl, _ = rtrl.trial_grads(params, one, key)
-    assert rel_error(g_sym, g_rtrl) < 1e-12
+    assert oracle.rel_error(g_sym, g_rtrl) < 1e-12
     g_sym, _ = sym.trial_grads(params, trial, key)
     g_rtrl, _ = rtrl.trial_grads(params, trial, key)
     assert np.linalg.norm(g_sym["w_rec"] - g_rtrl["w_rec"]) / np.linalg.norm(g_rtrl["w_rec"]) > 1e-3
@@ -104,7 +74,7 @@ def test_nonlocal_symmetric_rflo_equals_rtrl_and_bptt(x64):
         params, trial, key
     )
     bptt, _ = px.rules.get("bptt", model).trial_grads(params, trial, key)
-    assert rel_error(nonlocal_sym, bptt) < 1e-10
+    assert oracle.rel_error(nonlocal_sym, bptt) < 1e-10
 
 
 def test_random_feedback_uses_fixed_matrix(x64):
@@ -133,7 +103,7 @@ def test_online_segments_with_frozen_weights_sum_to_trial_gradient(x64, rule_nam
         carry, g, m = rule.segment(params, state, carry, Stretch(trial.inputs[sl], trial.targets[sl], trial.mask[sl]), 24)
         total = jax.tree_util.tree_map(jnp.add, total, g)
         loss += float(m["loss"])
-    assert rel_error(total, whole) < 1e-12
+    assert oracle.rel_error(total, whole) < 1e-12
     assert loss == pytest.approx(float(metrics["loss"]), rel=1e-12)
 
 
@@ -161,4 +131,4 @@ def test_cross_entropy_loss_exact(x64):
     trial = trial._replace(targets=onehot, mask=jnp.repeat(trial.mask[..., :1], 2, axis=-1))
     bptt, _ = px.rules.get("bptt", model, loss="xent").trial_grads(params, trial, jax.random.key(0))
     rtrl, _ = px.rules.get("rtrl", model, loss="xent").trial_grads(params, trial, jax.random.key(0))
-    assert rel_error(rtrl, bptt) < 1e-10
+    assert oracle.rel_error(rtrl, bptt) < 1e-10

@@ -174,3 +174,22 @@ def test_quoted_keys_in_set():
     assert split_key('rule_options."x/y.py:Z".tau') == ["rule_options", "x/y.py:Z", "tau"]
     with pytest.raises(ConfigError):
         split_key('rule_options."x.py:Z')
+
+
+@pytest.mark.parametrize("name, exact", [("bptt", True), ("rtrl", True), ("rflo_nonlocal", False), ("rflo", False),
+                                         ("rflo_symmetric", False), ("eprop", False)])
+def test_rules_against_the_shared_oracle(x64, name, exact):
+    import oracle
+
+    model = px.models.RateRNN(n_in=2, n_rec=5, n_out=2, tau=3.0)
+    params = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64), model.init(jax.random.key(0)))
+    k1, k2 = jax.random.split(jax.random.key(7))
+    trial = px.tasks.Trial(jax.random.normal(k1, (15, 3, 2)), jax.random.normal(k2, (15, 3, 2)), jnp.ones((15, 3, 2)))
+    rule = px.rules.get(name, model)
+    estimate, _ = rule.trial_grads(params, trial, jax.random.key(3), rule.init(params, jax.random.key(4)))
+    truth = oracle.exact_grads(model, params, trial, jax.random.key(3))
+    if exact:
+        oracle.assert_equals_exact(estimate, truth, 1e-10)
+    else:
+        oracle.assert_differs_from_exact(estimate, truth, 1e-3, keys=["w_rec"])
+        oracle.assert_equals_exact(estimate, truth, 1e-10, keys=["w_out"])  # the readout gradient is exact
