@@ -23,16 +23,11 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
 
 from . import config as cfg
+from . import learning_rates
 from .errors import ConfigError
 from .runs import check_writable, file_stem, load_pytree, make_run_dir, save_arrays, save_figure, save_pytree
 from .runs import write_json, write_jsonl, write_text
 
-# Murray 2019, Fig. 2 (spec §2.1): best learning rate per trial length T on the periodic task.
-PAPER_LR_PERIODIC = {
-    "rflo": {200: 0.03, 400: 0.01, 800: 0.001, 1600: 0.0003},
-    "bptt": {200: 0.03, 400: 0.03, 800: 0.01, 1600: 0.03},
-}
-FALLBACK_LR = 0.01
 
 
 class CompareConfig(BaseModel):
@@ -66,16 +61,6 @@ class CompareConfig(BaseModel):
         if not v:
             raise ValueError("at least one rule")
         return v
-
-
-def default_lr(rule_name: str, rule, task_name: str, task) -> float:
-    """The paper's learning rate where there is one, else the rule's own default."""
-    family = "bptt" if rule_name in ("bptt", "rtrl") else "rflo" if rule_name.startswith("rflo") else None
-    if task_name == "periodic" and family is not None:
-        table = PAPER_LR_PERIODIC[family]
-        nearest = min(table, key=lambda t: abs(t - task.n_steps))
-        return table[nearest]
-    return float(getattr(rule, "DEFAULT_LR", FALLBACK_LR))
 
 
 @dataclasses.dataclass
@@ -113,7 +98,7 @@ def build(config: CompareConfig) -> Setup:
     built = {name: rules.get(name, model, **{**task_loss, **config.rule_options.get(name, {})}) for name in config.rules}
     lrs = {}
     for name, rule in built.items():
-        lrs[name] = config.lrs.get(name, config.lr if config.lr is not None else default_lr(name, rule, config.task, task))
+        lrs[name] = config.lrs.get(name, config.lr if config.lr is not None else learning_rates.default_lr(name, config.task, task.n_steps))
     if config.update_every is not None and task.n_steps % config.update_every:
         raise ConfigError.bad_value("update_every", config.update_every, f"a divisor of the trial length {task.n_steps}")
     return Setup(config, task, model, built, lrs)

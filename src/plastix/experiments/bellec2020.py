@@ -30,6 +30,8 @@ import time
 
 import numpy as np
 
+from ..learning_rates import BELLEC2020_PATTERN
+
 DESCRIPTION = (
     "Bellec et al. 2020: e-prop in LIF/ALIF networks (exact factorisation, pattern generation, "
     "evidence accumulation, reward-based e-prop)"
@@ -51,7 +53,7 @@ OPTIONS = {"figure": (list(PARTS), "run only this part")}
 PATTERN_MODEL = dict(tau_m=30.0, tau_out=30.0, v_th=0.03, n_ref=0, zeta="1-alpha", beta=0.0, n_adaptive=0)
 # The reference code minimises 0.5 Σ_t (y − y*)² with lr 1e-4 and c_reg = 300; plastix's loss has
 # 1/T inside, so the same updates need lr = 1e-4·T and c_reg = 300/T (T = 1000).
-PATTERN_LR, PATTERN_REG = 0.1, 0.3
+PATTERN_LR, PATTERN_REG = BELLEC2020_PATTERN["lr"], BELLEC2020_PATTERN["reg_rate"]
 
 
 def _settings(quick: bool) -> dict:

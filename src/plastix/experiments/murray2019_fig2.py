@@ -30,6 +30,7 @@ import jax
 import numpy as np
 
 from .. import rules
+from ..learning_rates import MURRAY2019_PERIODIC
 from ..models.rate import RateRNN
 from ..tasks.periodic import Periodic
 from .murray2019_common import Fit, fit, fmt_miqr, log10_ratio, median_iqr, plot_curve, pyplot, spearman
@@ -63,8 +64,8 @@ class Protocol:
     seeds: int
     trials: dict  # period -> trials
     periods: tuple = (200, 400, 800, 1600)
-    lr_rflo: dict = field(default_factory=lambda: {200: 0.03, 400: 0.01, 800: 0.001, 1600: 0.0003})
-    lr_bptt: dict = field(default_factory=lambda: {200: 0.03, 400: 0.03, 800: 0.01, 1600: 0.03})
+    lr_rflo: dict = field(default_factory=lambda: dict(MURRAY2019_PERIODIC["rflo"]))
+    lr_bptt: dict = field(default_factory=lambda: dict(MURRAY2019_PERIODIC["bptt"]))
     ablation_period: int = 800
     # Down to 1e-4: with random B ~ N(0, 1) and W_out ~ U(±1/√N) the random-feedback estimates are
     # ~‖B‖/‖W_out‖ ≈ 10× larger than the exact gradient, so their best η sits lower than BPTT's.

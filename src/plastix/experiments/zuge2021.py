@@ -503,11 +503,12 @@ def part_rnn(rep, P: Protocol) -> None:
     import matplotlib.pyplot as plt
 
     from .. import models, rules, tasks
+    from ..learning_rates import ZUGE2021_PERIODIC
     from ..training import Trainer, make_optimizer
 
     task = tasks.get("periodic", period=200)
     model = models.RateRNN(n_in=1, n_rec=30, n_out=1)
-    lrs = {"bptt": 0.03, "wp": rules.WeightPerturbation.DEFAULT_LR, "np": rules.NodePerturbation.DEFAULT_LR}
+    lrs = {name: ZUGE2021_PERIODIC[name] for name in ("bptt", "wp", "np")}
     final, curves = {}, {}
     for name, lr in lrs.items():
         rule = rules.get(name, model)

@@ -431,7 +431,6 @@ class WeightPerturbation(WeightPerturbationFamily):
 
     name: ClassVar[str] = "wp"
     eligibility: ClassVar[str] = "weight"
-    DEFAULT_LR: ClassVar[float] = 3e-3  # best of {3e-4, 1e-3, 3e-3} on Murray's periodic task, N = 30
 
 
 @final
@@ -441,7 +440,6 @@ class HybridPerturbation(WeightPerturbationFamily):
 
     name: ClassVar[str] = "hp"
     eligibility: ClassVar[str] = "induced"
-    DEFAULT_LR: ClassVar[float] = 1e-5  # ≈ WP's / (T α²) for T = 200 (see theory.optimal_lr)
 
 
 # --------------------------------------------------------------------------------------------
@@ -453,7 +451,6 @@ class NodePerturbation(PerturbationRule):
     """NP: white noise on every unit's input current at every step; e = Σ_t ξ(t) r(t)ᵀ (Eq. 2)."""
 
     name: ClassVar[str] = "np"
-    DEFAULT_LR: ClassVar[float] = 1e-3  # best of {3e-4, 1e-3, 3e-3} on Murray's periodic task, N = 30
 
     def _layers(self, params):
         """Layers with at least one trained weight (only their units are perturbed)."""
