@@ -25,8 +25,8 @@ from typing import ClassVar, final
 
 import jax.numpy as jnp
 
-from plastix.errors import ConfigError
 from plastix.rules import TraceRule
+from plastix.validation import choice, number, setting
 
 
 @final
@@ -34,15 +34,10 @@ from plastix.rules import TraceRule
 class CustomRule(TraceRule):
     """RFLO whose eligibility traces decay with their own time constant τ_e."""
 
-    feedback: str = "random"
-    trace_tau: float = 10.0  # τ_e in time steps
+    feedback: str = setting("random", choice("random", "symmetric"))
+    trace_tau: float = setting(10.0, number(1, accepted="a number of time steps ≥ 1"))  # τ_e
 
     name: ClassVar[str] = "rflo_tau_e"
-
-    def __post_init__(self):
-        super().__post_init__()
-        if isinstance(self.trace_tau, bool) or not (isinstance(self.trace_tau, (int, float)) and self.trace_tau >= 1):
-            raise ConfigError.bad_value("trace_tau", self.trace_tau, "a number of time steps ≥ 1")
 
     def init_traces(self, params, batch_size):
         n, dtype = params["w_rec"].shape[0], params["w_rec"].dtype

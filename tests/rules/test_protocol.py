@@ -113,7 +113,8 @@ def test_custom_rule_file_is_short_and_the_docs_page_walks_through_it():
 @pytest.mark.parametrize("reference, says", [
     ("nofile.py:CustomRule", "existing .py file"),
     (f"{EXAMPLE}:Missing", "CustomRule"),
-    (f"{EXAMPLE}:ConfigError", "subclass of plastix.rules.Rule"),
+    (f"{EXAMPLE}:TraceRule", "concrete Rule"),
+    (f"{EXAMPLE}:setting", "subclass of plastix.rules.Rule"),
     ("ABSTRACT:Unfinished", "concrete Rule (define trace_grads)"),
 ])
 def test_bad_rule_references_give_one_line(reference, says, tmp_path):

@@ -55,7 +55,8 @@ from typing import Any, ClassVar, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..errors import ConfigError, check_choice
+from ..errors import ConfigError
+from ..validation import choice, positive, setting, validate_fields
 from ..tasks.base import Trial
 
 LOSSES = ("mse", "xent")
@@ -157,13 +158,13 @@ class Rule(abc.ABC):
 
     model: Any
     trainable: tuple[str, ...] | None = None
-    loss: str = "mse"
+    loss: str = setting("mse", choice(*LOSSES))
 
     name: ClassVar[str] = "rule"
     online: ClassVar[bool] = True
 
     def __post_init__(self):
-        check_choice("loss", self.loss, LOSSES)
+        validate_fields(self)  # every field declared with plastix.validation.setting
         if self.trainable is not None:
             object.__setattr__(self, "trainable", tuple(self.trainable))
             probe = self.model.init(jax.random.key(0))
@@ -269,16 +270,8 @@ class TraceRule(OnlineRule):
     dict of gradient contributions for the parameters the traces estimate.
     """
 
-    feedback: str = "symmetric"
-    feedback_scale: float = 1.0
-
-    def __post_init__(self):
-        super().__post_init__()
-        check_choice("feedback", self.feedback, FEEDBACK_KINDS)
-        if isinstance(self.feedback_scale, bool) or not (
-            isinstance(self.feedback_scale, (int, float)) and self.feedback_scale > 0
-        ):
-            raise ConfigError.bad_value("feedback_scale", self.feedback_scale, "a positive number")
+    feedback: str = setting("symmetric", choice(*FEEDBACK_KINDS))
+    feedback_scale: float = setting(1.0, positive())
 
     @abc.abstractmethod
     def init_traces(self, params: dict, batch_size: int):

@@ -78,7 +78,8 @@ from typing import Any, ClassVar, NamedTuple, final
 import jax
 import jax.numpy as jnp
 
-from ..errors import ConfigError, check_choice
+from ..errors import ConfigError
+from ..validation import choice, number, positive, setting
 from ..models.spiking import SpikingRNN
 from .base import FeedbackState, NoState, OnlineRule, Rule, Stretch, fill_grads, loss_value, output_error, random_feedback
 from .eprop_blocks import (
@@ -110,28 +111,12 @@ class EPropFamily(Rule):
     """Abstract: what supervised and reward-based e-prop share — feedback matrices (symmetric,
     random, adaptive), the traces, the firing-rate regulariser."""
 
-    feedback: str = "symmetric"
-    feedback_scale: float | None = None  # random/adaptive B ~ N(0, s²); None: s = 1/√N
-    feedback_decay: float = 1e-3  # adaptive: λ, the decay of B and W_out per update
-    reg_rate: float = 0.0  # c_reg of Eq. (7)
-    target_rate: float = 10.0  # f_target in Hz (δt = 1 ms)
-    block_steps: int = 100  # steps per block of the exact blocked computation (1: per step)
-
-    def __post_init__(self):
-        super().__post_init__()
-        check_choice("feedback", self.feedback, FEEDBACKS)
-        if self.feedback_scale is not None and not (
-            isinstance(self.feedback_scale, (int, float)) and self.feedback_scale > 0
-        ):
-            raise ConfigError.bad_value("feedback_scale", self.feedback_scale, "a positive number or None")
-        if not (isinstance(self.feedback_decay, (int, float)) and 0.0 <= self.feedback_decay < 1.0):
-            raise ConfigError.bad_value("feedback_decay", self.feedback_decay, "a number in [0, 1)")
-        if not (isinstance(self.reg_rate, (int, float)) and self.reg_rate >= 0):
-            raise ConfigError.bad_value("reg_rate", self.reg_rate, "a non-negative number")
-        if not (isinstance(self.target_rate, (int, float)) and 0 <= self.target_rate < 1000):
-            raise ConfigError.bad_value("target_rate", self.target_rate, "a rate in Hz in [0, 1000)")
-        if isinstance(self.block_steps, bool) or not (isinstance(self.block_steps, int) and self.block_steps >= 1):
-            raise ConfigError.bad_value("block_steps", self.block_steps, "a positive integer")
+    feedback: str = setting("symmetric", choice(*FEEDBACKS))
+    feedback_scale: float | None = setting(None, positive(optional=True))  # random/adaptive B ~ N(0, s²); None: 1/√N
+    feedback_decay: float = setting(1e-3, number(0, 1, high_open=True))  # adaptive: λ, decay of B and W_out per update
+    reg_rate: float = setting(0.0, number(0))  # c_reg of Eq. (7)
+    target_rate: float = setting(10.0, number(0, 1000, high_open=True, accepted="a rate in Hz in [0, 1000)"))
+    block_steps: int = setting(100, positive(integer=True))  # steps per block of the exact blocked computation
 
     @property
     def spiking(self) -> bool:

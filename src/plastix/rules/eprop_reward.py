@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import number, setting
 from .base import Stretch, fill_grads
 from .eprop import EPropFamily
 from .eprop_blocks import (
@@ -83,8 +84,8 @@ class RewardEProp(EPropFamily):
     keeps the critic from dominating the shared weights.  ``metrics['loss']`` is 1 − mean reward.
     """
 
-    gamma: float = 0.999
-    value_cost: float = 0.01
+    gamma: float = setting(0.999, number(0, 1, low_open=True, accepted="a discount in (0, 1]"))
+    value_cost: float = setting(0.01, number(0))
 
     name: ClassVar[str] = "eprop_reward"
     online: ClassVar[bool] = False
@@ -93,10 +94,6 @@ class RewardEProp(EPropFamily):
         super().__post_init__()
         if not self.spiking:
             raise ConfigError.bad_value("model", type(self.model).__name__, "a spiking model (lif, alif)")
-        if not (isinstance(self.gamma, (int, float)) and 0.0 < self.gamma <= 1.0):
-            raise ConfigError.bad_value("gamma", self.gamma, "a discount in (0, 1]")
-        if not (isinstance(self.value_cost, (int, float)) and self.value_cost >= 0):
-            raise ConfigError.bad_value("value_cost", self.value_cost, "a non-negative number")
         if self.model.n_out < 3:
             raise ConfigError.bad_value("n_out", self.model.n_out, "≥ 3 (two or more policy logits + one value)")
         if self.feedback == "adaptive":

@@ -84,14 +84,14 @@ preconditioned, not an unbiased, gradient.
 from __future__ import annotations
 
 import abc
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, final
 
 import jax
 import jax.numpy as jnp
 
-from ..errors import ConfigError, check_choice
+from ..errors import ConfigError
+from ..validation import boolean, choice, number, positive, setting
 from ..models.rate import RateRNN
 from ..tasks.base import Trial
 from .base import NoState, Rule, Stretch, loss_value
@@ -214,27 +214,16 @@ class PerturbationCarry(NamedTuple):
 class PerturbationRule(Rule):
     """Abstract common part of WP, NP, WP0, HP: keys, baselines, per-example rewards, segments."""
 
-    sigma: float = 1e-2
-    match: str = "node"
-    baseline: str = "paired"
-    baseline_rate: float = 0.05
-    reward: str = "batch"
+    sigma: float = setting(1e-2, positive())  # a JAX scalar passes unchecked: a traced σ (one compilation per sweep)
+    match: str = setting("node", choice(*MATCHES))
+    baseline: str = setting("paired", choice(*BASELINES))
+    baseline_rate: float = setting(0.05, number(0, 1, low_open=True))
+    reward: str = setting("batch", choice(*REWARDS))
 
     needs_layers: ClassVar[bool] = True
 
     def __post_init__(self):
         super().__post_init__()
-        # A JAX scalar is accepted unchecked so that loops can trace σ (one compilation per sweep).
-        if not isinstance(self.sigma, jax.Array) and not (
-            isinstance(self.sigma, (int, float)) and not isinstance(self.sigma, bool)
-            and self.sigma > 0 and math.isfinite(self.sigma)
-        ):
-            raise ConfigError.bad_value("sigma", self.sigma, "a positive number")
-        check_choice("match", self.match, MATCHES)
-        check_choice("baseline", self.baseline, BASELINES)
-        check_choice("reward", self.reward, REWARDS)
-        if not 0 < self.baseline_rate <= 1:
-            raise ConfigError.bad_value("baseline_rate", self.baseline_rate, "a number in (0, 1]")
         if (self.needs_layers or self.match == "node") and perturbation_layers(self.model) is None:
             raise ConfigError.bad_value(
                 "model", type(self.model).__name__,
@@ -330,7 +319,7 @@ class WeightPerturbationFamily(PerturbationRule):
     """Abstract: a Gaussian perturbation of every trained weight, held for the trial; the
     eligibility is ξ itself (WP, Eq. 1) or the induced node perturbation's (HP, Eq. 3)."""
 
-    mask_zero_input: bool = False
+    mask_zero_input: bool = setting(False, boolean())
 
     needs_layers: ClassVar[bool] = False
 

@@ -37,7 +37,8 @@ import jax.numpy as jnp
 
 from ..errors import ConfigError
 from . import rtrl
-from .base import TraceRule
+from ..validation import boolean, choice, setting
+from .base import FEEDBACK_KINDS, TraceRule
 
 LOCALITIES = ("local", "nonlocal")
 
@@ -45,15 +46,13 @@ LOCALITIES = ("local", "nonlocal")
 @final
 @dataclass(frozen=True)
 class RFLO(TraceRule):
-    feedback: str = "random"
-    locality: str = "local"
-    paper_input_lag: bool = False
+    feedback: str = setting("random", choice(*FEEDBACK_KINDS))
+    locality: str = setting("local", choice(*LOCALITIES))
+    paper_input_lag: bool = setting(False, boolean())
     name: ClassVar[str] = "rflo"
 
     def __post_init__(self):
         super().__post_init__()
-        if self.locality not in LOCALITIES:
-            raise ConfigError.bad_value("locality", self.locality, ", ".join(LOCALITIES))
         if self.paper_input_lag and self.locality == "nonlocal":
             raise ConfigError.bad_value("paper_input_lag", True, "False when locality='nonlocal'")
 
