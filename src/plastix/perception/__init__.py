@@ -32,7 +32,7 @@ from .prototypes import (
     Prototypes, load_prototypes, prototypes_from_images, reorder_orientations, sample_prototypes, save_prototypes,
 )
 from .readout import (
-    TRAINERS, LinearReadout, accuracy, delta_rule_trainer, fit_readout, logistic_regression_trainer, predict,
+    TRAINERS, FittedReadout, accuracy, delta_rule_trainer, fit_readout, logistic_regression_trainer, predict,
     register_trainer, scores,
 )
 
@@ -44,6 +44,6 @@ __all__ = [
     "HMAXLayers", "c1_features", "c1_layer", "c2_features", "c2_layer", "hmax_layers", "s1_layer", "s2_layer",
     "Prototypes", "load_prototypes", "prototypes_from_images", "reorder_orientations", "sample_prototypes",
     "save_prototypes",
-    "TRAINERS", "LinearReadout", "accuracy", "delta_rule_trainer", "fit_readout", "logistic_regression_trainer",
+    "TRAINERS", "FittedReadout", "accuracy", "delta_rule_trainer", "fit_readout", "logistic_regression_trainer",
     "predict", "register_trainer", "scores",
 ]
