@@ -15,8 +15,9 @@ of :mod:`~plastix.perception.hw_module` stacked twice.
 Modules: ``config`` (validated settings), ``gabor`` (S1 filters), ``layers`` (S1, C1, S2, C2 in
 JAX), ``prototypes`` (S2 templates: sampling, saving, loading), ``readout`` (delta rule and
 logistic regression with optax; a registry for other trainers), ``data`` (built-in image sets and
-the image-folder loader), ``hw_module`` (the generic Hubel–Wiesel module), ``numpy_reference``
-(a plain NumPy/SciPy implementation used as test oracle and benchmark baseline).
+the image-folder loader), ``hw_module`` (the generic Hubel–Wiesel module).  A plain NumPy/SciPy
+implementation, the test oracle and benchmark baseline, is outside the package:
+``benchmarks/references/numpy_hmax.py``.
 """
 
 from __future__ import annotations
