@@ -97,10 +97,10 @@ def bench_relaxation(reps):
 
 
 def bench_logic(reps):
-    from plastix.energy import logic
+    from plastix.energy import horn, logic
 
     rng = np.random.default_rng(0)
-    nets = [logic.wan_abdullah(logic.random_program(rng, 40, 20)) for _ in range(5)]
+    nets = [logic.wan_abdullah(horn.random_program(rng, 40, 20)) for _ in range(5)]
     out = logic.relax(nets, key=jax.random.key(0), n_starts=100)  # compiled, then timed inside
     jax_us = min(logic.relax(nets, key=jax.random.key(i), n_starts=100).seconds for i in range(max(3, reps // 5)))
     jax_us = jax_us * 1e6 / out.H.size

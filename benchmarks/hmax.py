@@ -2,7 +2,7 @@
 
 Both compute the same layers with the standard parameters (16 S1 sizes × 4 orientations, 8 C1
 bands, S2 prototypes of 4, 8, 12, 16 C1 units with "same" padding, C2) on 128 × 128 images of
-digits at random places.  The NumPy/SciPy version (:mod:`plastix.perception.numpy_reference`)
+digits at random places.  The NumPy/SciPy version (``benchmarks/references/numpy_hmax.py``)
 is the straightforward one: one ``scipy.signal.correlate`` per filter and per prototype (SciPy
 picks FFT or direct itself), ``scipy.ndimage.maximum_filter`` for C1, one image at a time.
 
@@ -20,14 +20,19 @@ import argparse
 import datetime
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
 import jax
 import numpy as np
 
 from plastix.bench import best_seconds
 from plastix import perception as px
-from plastix.perception import layers, numpy_reference as ref
+from plastix.perception import layers
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "references"))  # the NumPy baseline, from any working folder
+import numpy_hmax as ref  # noqa: E402
 
 
 def main() -> None:

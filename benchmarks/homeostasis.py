@@ -1,7 +1,7 @@
 """Speed of plastix.homeostasis beside plain NumPy: spiking trials and per-unit RLS.
 
 1. One trial of the default E/I network (400 E + 100 I, 300 ms at dt = 0.5 ms): the plain NumPy
-   loop over time steps (:mod:`plastix.homeostasis.numpy_reference`), the compiled JAX trial
+   loop over time steps (``benchmarks/references/numpy_homeostasis.py``), the compiled JAX trial
    (``lax.scan``), and B trials side by side (``vmap``).  Reported as trials per second.
 2. One innate-training RLS update of every plastic unit (Laje & Buonomano's network: 480 plastic
    units with their own P over ≈80–110 presynaptic inputs): a Python loop over units with NumPy
@@ -20,7 +20,9 @@ import argparse
 import datetime
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -29,7 +31,9 @@ import numpy as np
 from plastix.bench import best_seconds
 from plastix.homeostasis import (EINetwork, PSDScaling, RateNetwork, init_averages, innate, make_trainer,
                                  rls_update_per_unit)
-from plastix.homeostasis.numpy_reference import simulate_numpy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "references"))  # the NumPy baseline, from any working folder
+from numpy_homeostasis import simulate_numpy  # noqa: E402
 
 
 def compile_time(fn) -> float:

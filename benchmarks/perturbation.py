@@ -46,7 +46,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import plastix as px
-    from plastix.readout import LinearReadout, fit_task
+    from plastix.models import LinearReadout
+    from plastix.readout import fit_task
     from plastix.tasks.teacher_student import TeacherStudent
 
     results = {"machine": platform.platform(), "cpu_count": os.cpu_count(), "jax": jax.__version__,

@@ -258,10 +258,10 @@ def logic_command(
         raise ConfigError.bad_value("program", str(program), f"a readable UTF-8 text file ({exc.__class__.__name__})") from None
     import jax
 
-    from .energy import logic
+    from .energy import horn, logic
 
     check_choice("--method", method, logic.METHODS)
-    prog = logic.parse_program(text)
+    prog = horn.parse_program(text)
     net = logic.wan_abdullah(prog)
     m = logic.evaluate(net, jax.random.key(seed), n_starts=starts, method=method)
     print(f"{program}: {prog.n_atoms} atoms, {len(prog.clauses)} clauses, order {net.order}, "

@@ -7,7 +7,7 @@ import pytest
 
 import oracle
 import plastix as px
-from plastix.rules.base import FeedbackState, Stretch, loss_value
+from plastix.rules.base import FeedbackState, Stretch
 
 
 def small_problem(noise_std=0.0, sparsity=0.0, dale=False, n_steps=25):

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from plastix.energy import logic
+from plastix.energy import horn, logic
 from plastix.energy.hopfield import OscillationWarning
 from plastix.errors import PlastixError
 
@@ -21,7 +21,7 @@ D :- B.
 
 
 def test_worked_example_weights_and_minimum():
-    prog = logic.parse_program(EXAMPLE)
+    prog = horn.parse_program(EXAMPLE)
     net = logic.wan_abdullah(prog)
     A, B, C, D = (prog.index(a) for a in "ABCD")
     J = lambda *atoms: net.weights.get(tuple(sorted(atoms)), 0.0)
@@ -33,13 +33,13 @@ def test_worked_example_weights_and_minimum():
 
 def _random_programs(n, sizes=(3, 4, 5, 6, 7, 8)):
     rng = np.random.default_rng(0)
-    return [logic.random_program(rng, int(rng.choice(sizes)), int(rng.integers(1, 9))) for _ in range(n)]
+    return [horn.random_program(rng, int(rng.choice(sizes)), int(rng.integers(1, 9))) for _ in range(n)]
 
 
 def test_energy_is_the_number_of_violated_clauses_for_every_interpretation():
     for prog in _random_programs(60):
         net = logic.wan_abdullah(prog)
-        S = logic.all_states(prog.n_atoms)
+        S = horn.all_states(prog.n_atoms)
         violated = prog.violations(S)
         assert np.array_equal(net.energy(S) - net.h_min, violated)  # exact, not approximate
         # the polynomial of equation (1) evaluated directly agrees too
@@ -62,14 +62,14 @@ def test_dense_tensors_are_symmetric_zero_diagonal_and_give_the_same_energy():
                 sl = [slice(None)] * m
                 sl[i], sl[j] = idx, idx
                 assert np.all(T[tuple(sl)] == 0)
-        S = logic.all_states(prog.n_atoms)
+        S = horn.all_states(prog.n_atoms)
         assert np.array_equal(logic.energy_dense(tensors, S), net.energy(S))
 
 
 def test_global_minima_are_exactly_the_models_and_include_the_least_model():
     for prog in _random_programs(30):
         net = logic.wan_abdullah(prog)
-        S = logic.all_states(prog.n_atoms)
+        S = horn.all_states(prog.n_atoms)
         H = net.energy(S)
         at_min = np.abs(H - net.h_min) <= logic.GLOBAL_TOL
         assert prog.satisfiable
@@ -79,7 +79,7 @@ def test_global_minima_are_exactly_the_models_and_include_the_least_model():
 
 def test_asynchronous_mcp_relaxation_never_increases_the_energy():
     rng = np.random.default_rng(1)
-    nets = [logic.wan_abdullah(logic.random_program(rng, 12, 12)) for _ in range(5)]
+    nets = [logic.wan_abdullah(horn.random_program(rng, 12, 12)) for _ in range(5)]
     S0 = np.where(rng.random((5, 12)) < 0.5, 1.0, -1.0)
     H = logic.trajectory_energies(nets, S0, jax.random.key(0), n_sweeps=4)
     assert H.shape == (5, 4 * 12 + 1)
@@ -89,7 +89,7 @@ def test_asynchronous_mcp_relaxation_never_increases_the_energy():
 
 def test_small_program_regime_and_measures():
     rng = np.random.default_rng(2)
-    nets = [logic.wan_abdullah(logic.random_program(rng, 10, 5)) for _ in range(4)]
+    nets = [logic.wan_abdullah(horn.random_program(rng, 10, 5)) for _ in range(4)]
     m = logic.evaluate(nets, jax.random.key(0), n_starts=100)
     assert m["n_runs"] == 400 and m["global_minima_ratio"] >= 0.9
     assert m["train_cpu_seconds"] >= 0 and m["retrieval_seconds"] > 0
@@ -103,13 +103,13 @@ def test_small_program_regime_and_measures():
 
 def test_relaxation_rate_has_no_effect_on_mcp_and_sync_oscillation_warns():
     rng = np.random.default_rng(3)
-    nets = [logic.wan_abdullah(logic.random_program(rng, 8, 6))]
+    nets = [logic.wan_abdullah(horn.random_program(rng, 8, 6))]
     a = logic.relax(nets, key=jax.random.key(1), n_starts=20, rate=1.0)
     b = logic.relax(nets, key=jax.random.key(1), n_starts=20, rate=7.0)
     assert np.array_equal(a.S, b.S)
     # facts A, B plus the goal ":- A, B." twice: H = S_A S_B / 2 + const, an antiferromagnetic pair;
     # synchronous updates flip both units together forever
-    prog = logic.parse_program("A. B. :- A, B. :- A, B.")
+    prog = horn.parse_program("A. B. :- A, B. :- A, B.")
     S0 = np.array([[[1.0, 1.0]]])
     with pytest.warns(OscillationWarning):
         out = logic.relax([logic.wan_abdullah(prog)], S0, method="sync")
@@ -117,7 +117,7 @@ def test_relaxation_rate_has_no_effect_on_mcp_and_sync_oscillation_warns():
 
 
 def test_hebbian_weights_are_proportional_to_wan_abdullah_for_uniform_clause_length():
-    prog = logic.parse_program("C :- A, B. D :- B, E. :- A, D, E.")  # every clause has 3 literals
+    prog = horn.parse_program("C :- A, B. D :- B, E. :- A, D, E.")  # every clause has 3 literals
     wa = logic.wan_abdullah(prog).weights
     hebb = logic.hebbian_clause_weights(prog)
     assert set(wa) == set(hebb)
@@ -136,11 +136,11 @@ def test_hebbian_weights_are_proportional_to_wan_abdullah_for_uniform_clause_len
 ])
 def test_invalid_programs_give_one_line_with_the_position(text, line, col, fragment):
     with pytest.raises(PlastixError) as info:
-        logic.parse_program(text)
+        horn.parse_program(text)
     msg = str(info.value)
     assert "\n" not in msg and fragment in msg and f"line {line}, column {col}" in msg
     assert (info.value.line, info.value.column) == (line, col)
     with pytest.raises(PlastixError, match="no clauses"):
-        logic.parse_program("% only a comment\n")
+        horn.parse_program("% only a comment\n")
     with pytest.raises(PlastixError, match="unknown atom 'Z'"):
-        logic.parse_program("A :- Z.", atoms=["A", "B"])
+        horn.parse_program("A :- Z.", atoms=["A", "B"])

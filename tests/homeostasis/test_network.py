@@ -198,7 +198,7 @@ def test_bad_configuration_is_a_config_error():
 
 def test_compiled_trial_matches_plain_numpy_loop(x64):
     """JAX scan vs an independent NumPy step-by-step loop, with recurrent activity and STP."""
-    from plastix.homeostasis.numpy_reference import simulate_numpy
+    from numpy_homeostasis import simulate_numpy  # benchmarks/references/ (tests/conftest.py)
 
     net = EINetwork(n_exc=40, n_inh=10, p_ee=0.2, duration=80.0, noise_mv=0.5, stim_frac_exc=0.2, stim_frac_inh=0.1,
                     stp_ee=(0.4, 100.0, 50.0))

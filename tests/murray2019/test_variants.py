@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from plastix import rules
-from plastix.experiments.murray2019_variants import GainScaledReadoutRNN, NonlocalFeedbackAdjoint, OutputFeedbackRNN
+from plastix.experiments.murray2019_variants import GainScaledReadoutRNN, NonlocalFeedbackAdjoint
 from plastix.models import RateRNN
+from plastix.models.output_feedback import OutputFeedbackRNN
 from plastix.tasks import Trial
 from plastix.tasks.periodic import Periodic
 from plastix.training import Trainer, make_optimizer

@@ -11,8 +11,9 @@ from plastix.errors import ConfigError
 from plastix.perception import (
     HMAXConfig, Prototypes, c2_features, disc_mask, hmax_layers, s1_filter_bank, small_config,
 )
-from plastix.perception import numpy_reference as ref
 from plastix.perception.layers import disc_energies
+
+import numpy_hmax as ref  # the NumPy/SciPy reference: benchmarks/references/ (tests/conftest.py)
 
 
 def blob_image(size=40, seed=0, margin=12):

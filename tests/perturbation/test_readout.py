@@ -7,7 +7,8 @@ import pytest
 
 import plastix as px
 from plastix.errors import ConfigError
-from plastix.readout import LinearReadout, accuracy, fit_task, load_digits_split, perturbation_trainer, train_readout
+from plastix.models import LinearReadout
+from plastix.readout import accuracy, fit_task, load_digits_split, perturbation_trainer, train_readout
 from plastix.rules.perturbation import NodePerturbation
 from plastix.tasks.teacher_student import TeacherStudent
 

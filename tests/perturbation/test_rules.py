@@ -7,7 +7,7 @@ import pytest
 
 import plastix as px
 from plastix.errors import ConfigError
-from plastix.readout import LinearReadout
+from plastix.models import LinearReadout
 from plastix.rules.base import NoState, Stretch, loss_value
 from plastix.rules.perturbation import (
     HybridPerturbation, NodePerturbation, WeightPerturbation, loss_difference,

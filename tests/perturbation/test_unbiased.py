@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import plastix as px
-from plastix.readout import LinearReadout
+from plastix.models import LinearReadout
 from plastix.rules.perturbation import HybridPerturbation, NodePerturbation, WeightPerturbation
 from plastix.tasks.teacher_student import TeacherStudent
 

@@ -11,7 +11,8 @@ import pytest
 
 from plastix import cli
 from plastix.errors import ConfigError
-from plastix.sweep import Range, configurations, parse_sweep, rows_to_csv, result_row, _settings_list
+from plastix.sweep import Range, configurations, parse_sweep, rows_to_csv, result_row
+from plastix.sweep.configs import _settings_list
 
 BASE = {"task": "periodic", "task_options": {"period": 50}, "trials": 20, "seeds": 4, "rules": ["rflo", "bptt"]}
 
@@ -198,7 +199,7 @@ def test_cli_resume_needs_an_existing_sweep_folder(monkeypatch, capsys, tmp_path
 
 
 def test_dry_run_lists_configurations_and_says_when_ray_is_missing(monkeypatch, capsys, tmp_path):
-    import plastix.sweep as sweep_module
+    import plastix.sweep.executors as sweep_module
 
     monkeypatch.setattr(sweep_module, "ray_available", lambda: False)
     path = write_sweep(tmp_path, GOOD)

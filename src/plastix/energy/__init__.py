@@ -14,20 +14,23 @@ Public API (see docs/energy.md)::
     hnet  = pe.wan_abdullah(prog)                                   # higher-order Hopfield weights
     pe.logic.evaluate(hnet, n_starts=100)                           # global-minima ratio, Hamming, CPU
 
-Modules: ``network`` (energy, relaxation), ``contrastive`` (Baldi & Pineda's family: CL, CHL, DBM,
-EqProp), ``rbp`` (Almeida-Pineda recurrent backprop), ``oscillation`` (analog phase schedule),
-``trajectory`` (time-dependent trajectories), ``train`` (loop, backprop MLP baseline), ``data``
-(XOR, digits, patterns), ``hopfield`` (binary memory, capacity), ``logic`` (Wan Abdullah).
+The network itself (energy, relaxation) is :mod:`plastix.models.energy` (``network`` re-exports
+it).  Modules: ``contrastive`` (Baldi & Pineda's family: CL, CHL, DBM, EqProp), ``rbp``
+(Almeida-Pineda recurrent backprop), ``oscillation`` (analog phase schedule), ``trajectory``
+(time-dependent trajectories), ``train`` (loop, backprop MLP baseline), ``data`` (XOR, digits,
+patterns), ``hopfield`` (binary memory, capacity), ``horn`` (Horn-clause programs: parser,
+models), ``logic`` (Wan Abdullah's Hopfield networks of them).
 """
 
 from __future__ import annotations
 
-from . import contrastive, data, hopfield, logic, network, oscillation, rbp, trajectory, train
+from ..models.energy import EnergyModel, FixedPointNet, Relaxed, anneal, lyapunov_step_bound, relax_trajectory
+from . import contrastive, data, hopfield, horn, logic, network, oscillation, rbp, trajectory, train
 from .contrastive import SCHEMES, ContrastiveRule, baldi_pineda, chl, dbm, eqprop
 from .data import Dataset, corrupt, digits, random_patterns, xor
 from .hopfield import OscillationWarning, capacity_curve, hebbian_weights, recall
-from .logic import LogicNetwork, Program, ProgramError, parse_program, random_program, wan_abdullah
-from .network import EnergyModel, FixedPointNet, Relaxed, anneal, lyapunov_step_bound, relax_trajectory
+from .horn import Program, ProgramError, parse_program, random_program
+from .logic import LogicNetwork, wan_abdullah
 from .oscillation import oscillatory_learning
 from .rbp import RecurrentBackprop, gradient_at_fixed_point, implicit_gradient
 from .trajectory import trajectory_grads
@@ -61,7 +64,7 @@ __all__ = [
     "ProgramError", "RULES", "RecurrentBackprop", "Relaxed", "SCHEMES", "anneal", "baldi_pineda",
     "capacity_curve", "chl", "contrastive", "corrupt", "data", "dbm", "digits", "eqprop", "evaluate", "fit",
     "fit_seeds", "fit_seeds_or_error", "get", "gradient_at_fixed_point", "hebbian_weights", "hopfield", "implicit_gradient",
-    "layerwise_sgd", "logic", "lyapunov_step_bound", "network", "oscillation", "oscillatory_learning",
+    "horn", "layerwise_sgd", "logic", "lyapunov_step_bound", "network", "oscillation", "oscillatory_learning",
     "parse_program", "random_patterns", "random_program", "rbp", "recall", "relax_trajectory", "train",
     "trajectory", "trajectory_grads", "wan_abdullah", "xor",
 ]

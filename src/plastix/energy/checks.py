@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .contrastive import ContrastiveRule, eqprop
-from .network import FixedPointNet
+from ..models.energy import FixedPointNet
 from .rbp import RecurrentBackprop, loss_at_fixed_point
 
 

@@ -11,7 +11,7 @@ Because dE/dV = 0 at both fixed points (on the free units) the envelope theorem 
 
     dC/dtheta = dE/dtheta |_{V^t} - dE/dtheta |_{V^f}                                      (2)
 
-(T_gamma does not depend on theta), with no dV/dtheta: for the energy of ``network.py``
+(T_gamma does not depend on theta), with no dV/dtheta: for the energy of ``models/energy.py``
 
     dC/dW_ij = -(V^t_i V^t_j - V^f_i V^f_j),     dC/db_i = -(V^t_i - V^f_i)                 (3)
 
@@ -61,7 +61,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import ConfigError, check_choice, check_positive
-from .network import FixedPointNet, Relaxed, anneal, unit_range
+from ..models.energy import FixedPointNet, Relaxed, anneal, unit_range
 
 SCHEMES = ("hard_clamp", "soft_clamp", "input_current", "interpolated")
 SIGNS = ("+", "-", "random", "centered")

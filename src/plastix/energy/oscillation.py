@@ -12,7 +12,7 @@ off for (1 - d) P steps (free half), on for d P steps (teacher half).  The weigh
 so that over one period theta changes by -eta (<dE/dtheta>_teacher - <dE/dtheta>_free): one
 contrastive update (Hebbian while the teacher is on, anti-Hebbian while it is off) made of time
 averages.  Optionally (``settle``) the first part of each half-cycle is not integrated (s = 0), so
-the averages skip the transient after each switch.  One time step is one relaxation step of ``network.py`` (step size eps).
+the averages skip the transient after each switch.  One time step is one relaxation step of ``models/energy.py`` (step size eps).
 
 Caveat: (1) equals the alternating rule only when relaxation is fast against the half-period
 (tau_relax << P) and learning slow against it (eta small): the states lag behind each switch of
@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from ..errors import ConfigError, check_choice, check_positive
-from .network import FixedPointNet, _step
+from ..models.energy import FixedPointNet, _step
 
 OSC_SCHEMES = ("hard_clamp", "soft_clamp", "input_current")
 

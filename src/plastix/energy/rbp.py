@@ -46,7 +46,7 @@ import jax
 import jax.numpy as jnp
 
 from .contrastive import accuracy
-from .network import FixedPointNet, activation
+from ..models.energy import FixedPointNet, activation
 
 
 def _fixed_point_map(net: FixedPointNet, params, V, clamp_mask, temperature):

@@ -13,7 +13,7 @@ per trial, the paper's learning rates; statistics are median and 25/75 percentil
   give the variants' learning rates: each takes the best of the same grid, 1e-4 … 1e-2;
 * supplement 1 — RFLO with Dale's law (``RateRNN(dale=True)``);
 * supplement 2 — readout-only training (rule ``readout``, η = 0.03) with the readout fed back
-  through B (:class:`~plastix.experiments.murray2019_variants.OutputFeedbackRNN`) and, for
+  through B (:class:`~plastix.models.output_feedback.OutputFeedbackRNN`) and, for
   reference, without feedback; recurrent-only RFLO (``trainable=("w_rec", "w_in")``);
 * supplement 3 — final loss after the training budget vs N and vs g, with W_out ~ U(−1, 1)·g/√N
   as in that supplement's caption.
@@ -31,10 +31,11 @@ import numpy as np
 
 from .. import rules
 from ..learning_rates import MURRAY2019_PERIODIC
+from ..models.output_feedback import OutputFeedbackRNN
 from ..models.rate import RateRNN
 from ..tasks.periodic import Periodic
 from .murray2019_common import Fit, fit, fmt_miqr, log10_ratio, median_iqr, plot_curve, pyplot, spearman
-from .murray2019_variants import GainScaledReadoutRNN, NonlocalFeedbackAdjoint, OutputFeedbackRNN
+from .murray2019_variants import GainScaledReadoutRNN, NonlocalFeedbackAdjoint
 
 TAU = 10
 COMPARABLE = 10.0  # "RFLO ≈ BPTT": final losses within this factor

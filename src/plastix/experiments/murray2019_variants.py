@@ -1,20 +1,10 @@
 r"""Model and rule variants that Murray 2019's supplementary figures need, built on the foundation.
 
-Three small pieces, each a thin subclass of a foundation class (no copied dynamics, no copied
+Small pieces, each a thin subclass of a foundation class (no copied dynamics, no copied
 rule):
 
-``OutputFeedbackRNN`` — the readout-only network of Fig. 2—figure supplement 2.  The readout is
-fed back as an input current through a fixed random matrix B_fb (N × n_out, entries N(0, σ²),
-σ = ``feedback_std``; the paper uses the feedback matrix B, N(0, 1)):
-
-    u(t) = W h(t−1) + W_in x(t) + B_fb y(t−1),     y(t−1) = W_out h(t−1)
-
-so that  u(t) = (W + B_fb W_out) h(t−1) + W_in x(t).  The feedback therefore enters through
-:meth:`effective` as a rank-n_out change of the recurrent matrix, and every foundation rule runs
-the network unchanged.  B_fb is stored in ``params["w_fb"]``; the readout-only rule never
-changes it.  Caveat: the readout rule's gradient εhᵀ ignores the path W_out → B_fb y → h (as in
-echo-state / FORCE training, and as in the paper); it is the exact gradient only of the direct
-readout term.
+``OutputFeedbackRNN`` — the readout-only network of Fig. 2—figure supplement 2, whose readout
+feeds back as an input current — is a model: :mod:`plastix.models.output_feedback`.
 
 ``GainScaledReadoutRNN`` — Fig. 2—figure supplement 3 initialises the readout as
 W_out ~ U(−1, 1)·g/√N (the readout scale follows the recurrent gain g); the base model uses
@@ -45,34 +35,9 @@ from typing import ClassVar, final
 import jax
 import jax.numpy as jnp
 
-from ..errors import ConfigError, check_choice
 from ..models.rate import RateRNN
 from ..rules.base import FEEDBACK_KINDS, NetworkCarry, Rule, init_feedback, loss_value, output_error
-
-_FEEDBACK_KEY_SALT = 7919  # B_fb is drawn from fold_in(key, salt): W, W_in, W_out stay the base model's
-
-
-@dataclass(frozen=True)
-class OutputFeedbackRNN(RateRNN):
-    """Rate RNN whose readout feeds back as input current through fixed random weights."""
-
-    feedback_std: float = 1.0
-
-    def __post_init__(self):
-        super().__post_init__()
-        if not self.feedback_std >= 0:
-            raise ConfigError.bad_value("feedback_std", self.feedback_std, "a non-negative number")
-
-    def init(self, key: jax.Array) -> dict:
-        # Same W, W_in, W_out as RateRNN for the same key, so comparisons are paired by seed.
-        params = super().init(key)
-        k_fb = jax.random.fold_in(key, _FEEDBACK_KEY_SALT)
-        params["w_fb"] = self.feedback_std * jax.random.normal(k_fb, (self.n_rec, self.n_out))
-        return params
-
-    def effective(self, params: dict) -> dict:
-        eff = super().effective(params)
-        return {**eff, "w_rec": eff["w_rec"] + eff["w_fb"] @ eff["w_out"]}
+from ..validation import choice, positive, setting
 
 
 @dataclass(frozen=True)
@@ -89,13 +54,9 @@ class GainScaledReadoutRNN(RateRNN):
 class NonlocalFeedbackAdjoint(Rule):
     """RTRL's estimate with feedback F (random B by default), computed in reverse mode."""
 
-    feedback: str = "random"
-    feedback_scale: float = 1.0
+    feedback: str = setting("random", choice(*FEEDBACK_KINDS))
+    feedback_scale: float = setting(1.0, positive())
     name: ClassVar[str] = "rflo_nonlocal"
-
-    def __post_init__(self):
-        super().__post_init__()
-        check_choice("feedback", self.feedback, FEEDBACK_KINDS)
 
     def init(self, params, key):
         return init_feedback(self.model, params, key, self.feedback, self.feedback_scale)

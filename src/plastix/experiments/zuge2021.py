@@ -118,7 +118,8 @@ def paper_lr(name: str, task) -> float:
 
 def simulate(task, name: str, sigma: float, trials: int, seeds: int, decay: float = 1.0, seed: int = 0) -> dict:
     """Train ``seeds`` readouts from W = 0; curves include t = 0 (before any update)."""
-    from ..readout import LinearReadout, fit_task
+    from ..models.readout import LinearReadout
+    from ..readout import fit_task
 
     model = LinearReadout(task.n_in, task.n_out)
     lr = paper_lr(name, task)
@@ -407,7 +408,8 @@ def part_linear(rep, P: Protocol) -> None:
 def part_reservoir(rep, P: Protocol) -> None:
     import matplotlib.pyplot as plt
 
-    from ..readout import LinearReadout, fit_task
+    from ..models.readout import LinearReadout
+    from ..readout import fit_task
     from ..tasks.reservoir import ReservoirButterfly
 
     task = ReservoirButterfly(n_res=P.reservoir_units)

@@ -39,7 +39,7 @@ import numpy as np
 from jax import lax
 from scipy import stats
 
-from .network import EINetwork
+from ..models.ei_spiking import EINetwork
 from .rls import ridge_regression
 
 

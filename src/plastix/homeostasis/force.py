@@ -3,7 +3,7 @@ of a chaotic rate network whose output is fed back into it.
 
 Maths
 -----
-The network is :class:`~plastix.homeostasis.rate_network.RateNetwork` with ``feedback=True``::
+The network is :class:`~plastix.models.chaotic_rate.RateNetwork` with ``feedback=True``::
 
     τ dx/dt = −x + W_rec r + W_fb z,   r = tanh x,   z = W_out r
 
@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..errors import ConfigError
-from .rate_network import RateNetwork, RateState
+from ..models.chaotic_rate import RateNetwork, RateState
 from .rls import rls_init, rls_update
 
 

@@ -4,7 +4,7 @@ timed output from the now-stable trajectory.
 
 Maths
 -----
-Network: :class:`~plastix.homeostasis.rate_network.RateNetwork` (no feedback)::
+Network: :class:`~plastix.models.chaotic_rate.RateNetwork` (no feedback)::
 
     τ dx/dt = −x + W_rec r + W_in u + I₀ ξ,   r = tanh x,   z = W_out r
 
@@ -47,7 +47,7 @@ import numpy as np
 from jax import lax
 
 from ..errors import ConfigError, check_positive
-from .rate_network import RateNetwork
+from ..models.chaotic_rate import RateNetwork
 from .rls import rls_init, rls_update, rls_update_per_unit
 
 

@@ -5,7 +5,7 @@ Maths
 -----
 For trial n = 1, 2, …::
 
-    spikes  = simulate(W(n−1), stimulus, noise n)          (network.py)
+    spikes  = simulate(W(n−1), stimulus, noise n)          (models/ei_spiking.py)
     A_i(n)  = number of spikes of unit i in the trial
     Ā(n)    = Ā(n−1) + (A(n) − Ā(n−1)) / τ_avg              (rules.running_average)
     W_b(n)  = rule_b(W_b(n−1), Ā_pre(b)(n), Ā_post(b)(n))   for every plastic block b
@@ -37,7 +37,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..errors import ConfigError
-from .network import BLOCKS, EINetwork
+from ..models.ei_spiking import BLOCKS, EINetwork
 from .rules import running_average
 
 

@@ -15,8 +15,9 @@ of :mod:`~plastix.perception.hw_module` stacked twice.
 Modules: ``config`` (validated settings), ``gabor`` (S1 filters), ``layers`` (S1, C1, S2, C2 in
 JAX), ``prototypes`` (S2 templates: sampling, saving, loading), ``readout`` (delta rule and
 logistic regression with optax; a registry for other trainers), ``data`` (built-in image sets and
-the image-folder loader), ``hw_module`` (the generic Hubel–Wiesel module), ``numpy_reference``
-(a plain NumPy/SciPy implementation used as test oracle and benchmark baseline).
+the image-folder loader), ``hw_module`` (the generic Hubel–Wiesel module).  A plain NumPy/SciPy
+implementation, the test oracle and benchmark baseline, is outside the package:
+``benchmarks/references/numpy_hmax.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from .prototypes import (
     Prototypes, load_prototypes, prototypes_from_images, reorder_orientations, sample_prototypes, save_prototypes,
 )
 from .readout import (
-    TRAINERS, LinearReadout, accuracy, delta_rule_trainer, fit_readout, logistic_regression_trainer, predict,
+    TRAINERS, FittedReadout, accuracy, delta_rule_trainer, fit_readout, logistic_regression_trainer, predict,
     register_trainer, scores,
 )
 
@@ -44,6 +45,6 @@ __all__ = [
     "HMAXLayers", "c1_features", "c1_layer", "c2_features", "c2_layer", "hmax_layers", "s1_layer", "s2_layer",
     "Prototypes", "load_prototypes", "prototypes_from_images", "reorder_orientations", "sample_prototypes",
     "save_prototypes",
-    "TRAINERS", "LinearReadout", "accuracy", "delta_rule_trainer", "fit_readout", "logistic_regression_trainer",
+    "TRAINERS", "FittedReadout", "accuracy", "delta_rule_trainer", "fit_readout", "logistic_regression_trainer",
     "predict", "register_trainer", "scores",
 ]

@@ -57,7 +57,7 @@ from ..errors import ConfigError, check_positive
 Trainer = Callable[[jax.Array, jax.Array, jax.Array], dict]
 
 
-class LinearReadout(NamedTuple):
+class FittedReadout(NamedTuple):
     """``scores = ((x − feature_mean) / feature_scale) @ weights + bias``."""
 
     weights: jax.Array
@@ -73,16 +73,16 @@ def standardisation(features: jax.Array) -> tuple[jax.Array, jax.Array]:
     return mean, jnp.where(std > 1e-12 * (1.0 + jnp.abs(mean)), std, 1.0)
 
 
-def scores(readout: LinearReadout, features) -> jax.Array:
+def scores(readout: FittedReadout, features) -> jax.Array:
     x = (jnp.asarray(features) - readout.feature_mean) / readout.feature_scale
     return x @ readout.weights + readout.bias
 
 
-def predict(readout: LinearReadout, features) -> np.ndarray:
+def predict(readout: FittedReadout, features) -> np.ndarray:
     return np.asarray(jnp.argmax(scores(readout, features), axis=-1))
 
 
-def accuracy(readout: LinearReadout, features, labels) -> float:
+def accuracy(readout: FittedReadout, features, labels) -> float:
     return float(np.mean(predict(readout, features) == np.asarray(labels)))
 
 
@@ -214,7 +214,7 @@ def register_trainer(name: str, trainer: Trainer, local: bool = True) -> None:
     LOCAL[name] = bool(local)
 
 
-def fit_readout(method: str | Trainer, features, labels, key) -> LinearReadout:
+def fit_readout(method: str | Trainer, features, labels, key) -> FittedReadout:
     """Standardise ``features`` ``(N, F)``, train a linear readout by ``method``, return it."""
     trainer = TRAINERS.get(method) if isinstance(method, str) else method
     if trainer is None:
@@ -228,4 +228,4 @@ def fit_readout(method: str | Trainer, features, labels, key) -> LinearReadout:
         raise ConfigError.bad_value("labels", present.tolist(), "integers 0 … C−1 with every class present")
     mean, scale = standardisation(features)
     params = trainer((features - mean) / scale, labels, key)
-    return LinearReadout(jnp.asarray(params["weights"]), jnp.asarray(params["bias"]), mean, scale)
+    return FittedReadout(jnp.asarray(params["weights"]), jnp.asarray(params["bias"]), mean, scale)

@@ -92,6 +92,7 @@ import jax.numpy as jnp
 
 from ..errors import ConfigError
 from ..validation import boolean, choice, number, positive, setting
+from ..models.layers import PerturbationLayer
 from ..models.rate import RateRNN
 from ..tasks.base import Trial
 from .base import NoState, Rule, Stretch, loss_value
@@ -104,18 +105,6 @@ REWARDS = ("batch", "per_example")
 # --------------------------------------------------------------------------------------------
 # Where perturbations enter a model
 # --------------------------------------------------------------------------------------------
-class PerturbationLayer(NamedTuple):
-    """A group of units and the weights that drive them.
-
-    ``weights`` lists (parameter name, field of the model's step aux holding the presynaptic
-    activity that multiplies it, shape (T, B, P)); ``None`` marks a bias (constant input 1).
-    """
-
-    nodes: str
-    size: int
-    weights: tuple[tuple[str, str | None], ...]
-
-
 def _rate_rnn_layers(model: RateRNN) -> tuple[PerturbationLayer, ...]:
     return (
         PerturbationLayer("rec", model.n_rec, (("w_rec", "h_prev"), ("w_in", "x"), ("b_rec", None))),

@@ -1,9 +1,9 @@
 r"""A plain NumPy, one-trial, step-by-step version of :class:`~plastix.homeostasis.EINetwork`.
 
-It implements the same equations (network.py, Eqs. 1–3 and the Tsodyks–Markram synapses) written
-out independently, as the obvious loop over time steps.  It exists for two reasons: the tests
+It implements the same equations (plastix/models/ei_spiking.py, Eqs. 1–3 and the Tsodyks–Markram
+synapses) written out independently, as the obvious loop over time steps.  It exists for two reasons: the tests
 check the compiled JAX simulation against it spike for spike, and benchmarks/homeostasis.py times
-the two side by side.  It is not used by the library itself (a Python loop over time steps is
+the two side by side.  It is not part of the package (a Python loop over time steps is
 the slow path plastix avoids).
 
 Caveat: it follows the same discretisation choices as the JAX version (exact synaptic decay,
@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .network import EINetwork, kernel_peak_normaliser
+from plastix.models.ei_spiking import EINetwork, kernel_peak_normaliser
 
 
 def _mg_block(v, mg):

@@ -3,8 +3,8 @@
 The same equations as :mod:`plastix.perception.layers`, written the straightforward way: one
 ``scipy.signal.correlate`` per filter (``method="auto"`` lets SciPy pick FFT or direct) and per
 prototype, ``scipy.ndimage.maximum_filter`` for C1.  It serves as the independent reference in
-the tests (with ``method="direct"`` in float64) and as the baseline in ``benchmarks/hmax.py``.
-It shares only the filter bank (:func:`~plastix.perception.gabor.s1_filter_bank`), which the
+the tests (with ``method="direct"`` in float64, tests/perception/test_layers.py) and as the
+baseline in ``benchmarks/hmax.py``; it is not part of the package.  It shares only the filter bank (:func:`~plastix.perception.gabor.s1_filter_bank`), which the
 tests check against its formula separately.
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, signal
 
-from .config import HMAXConfig
-from .gabor import disc_mask, s1_filter_bank
-from .layers import s2_padding
+from plastix.perception.config import HMAXConfig
+from plastix.perception.gabor import disc_mask, s1_filter_bank
+from plastix.perception.layers import s2_padding
 
 
 def s1(image: np.ndarray, config: HMAXConfig, method: str = "auto") -> list[np.ndarray]:

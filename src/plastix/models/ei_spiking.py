@@ -364,7 +364,7 @@ class EINetwork:
         """One trial from rest: spikes (T, N) and, with ``record``, V and conductances.
 
         ``noise`` (T, N) standard normals replaces the draw from ``key`` (for reproducing a trial
-        elsewhere, e.g. in numpy_reference.py).
+        elsewhere, e.g. in the NumPy reference benchmarks/references/numpy_homeostasis.py).
         """
         if noise is None:
             noise = jax.random.normal(key, (self.n_steps, self.n))
