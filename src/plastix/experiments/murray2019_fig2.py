@@ -302,7 +302,6 @@ def _report(rep, p: Protocol, fits, ablation, diagnostic, cross_rows, base, plt)
     )
 
     # -- panel d -------------------------------------------------------------------------------
-    Ta = p.ablation_period
     names = {
         "bptt": "BPTT (= RTRL with per-trial updates)",
         "rflo": "RFLO (local, random B)",

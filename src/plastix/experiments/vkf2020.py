@@ -201,7 +201,7 @@ def _ground_truth(rep, key, n):
     linear, binary, _ = _series(key, max(n["truth_linear"], n["truth_binary"]), 20, False)
     rbpf = StochasticityVolatilityFilter(10_000, learn_stochasticity=False)
     bpf = BinaryVolatilityParticleFilter(10_000)
-    lin_rows, bin_rows, stats_lin, stats_bin = [], [], [], []
+    stats_lin, stats_bin = [], []
     fig, axes = plt.subplots(2, 2, figsize=(10, 6))
     for r in range(n["truth_linear"]):
         o = np.asarray(linear.observations[r])
